@@ -1,0 +1,22 @@
+// Each command lives in its own cmd_*.cpp: it declares its flags, calls a library, prints.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace kb::app {
+
+struct GlobalOptions {
+  int verbosity = 0;
+  int exit_code = 0;  // set by a command that finishes without throwing but must report failure
+};
+
+void add_probe_command(CLI::App& app, GlobalOptions& global);
+void add_bench_command(CLI::App& app, GlobalOptions& global);
+void add_clips_command(CLI::App& app, GlobalOptions& global);
+void add_submit_command(CLI::App& app, GlobalOptions& global);
+
+}  // namespace kb::app
+
+namespace kb::app {
+// Called first by every command: logging at the requested verbosity.
+void start_command(const GlobalOptions& global);
+}  // namespace kb::app

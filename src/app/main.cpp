@@ -1,0 +1,49 @@
+// kubench: benchmark, scale-test and distribute GPU media work, locally or on Kubernetes.
+#include <cstdio>
+
+#include "app/commands.h"
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/log.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kubench: GPU media benchmarks on this machine or on Kubernetes.\n"
+               "Example: kubench bench --profile quick"};
+  app.set_version_flag("--version", KUBENCH_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  kb::app::GlobalOptions global;
+  app.add_flag("-v,--verbose", global.verbosity, "More logging on stderr (repeat for debug)");
+  app.footer("Exit codes: 0 ok, 1 failed benchmarks or checks, 2 usage or environment error, 130 interrupted.\n"
+             "Docs: docs/cli.md");
+
+  kb::app::add_probe_command(app, global);
+  kb::app::add_bench_command(app, global);
+  kb::app::add_clips_command(app, global);
+  kb::app::add_submit_command(app, global);
+
+  kb::install_interrupt_handlers();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "kubench: %s (see --help)\n", e.what());
+    return kb::kExitUsage;
+  } catch (const kb::Error& e) {
+    std::fprintf(stderr, "kubench: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kubench: internal error: %s\n", e.what());
+    return kb::kExitUsage;
+  }
+  return kb::interrupted() ? kb::kExitInterrupted : global.exit_code;
+}
+
+namespace kb::app {
+void start_command(const GlobalOptions& global) { kb::setup_logging(global.verbosity); }
+}  // namespace kb::app

@@ -1,0 +1,16 @@
+// Small file helpers: whole-file reads, atomic writes, hashing, writability checks.
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace kb {
+
+std::string read_file(const std::filesystem::path& path);  // throws EnvironmentError
+// Writes to a temporary file beside `path` and renames it over, so readers never see half a file.
+void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+std::string sha256_file(const std::filesystem::path& path);  // lowercase hex
+std::string sha256_hex(const std::string& data);
+// Creates `dir` if needed and proves it writable; throws EnvironmentError naming the cause.
+void ensure_writable_dir(const std::filesystem::path& dir);
+
+}  // namespace kb

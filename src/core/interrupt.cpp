@@ -1,0 +1,57 @@
+#include "core/interrupt.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+
+namespace kb {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+int g_pipe[2] = {-1, -1};
+
+void on_signal(int) {
+  g_interrupted.store(true);
+  if (g_pipe[1] >= 0) {
+    char byte = 1;
+    [[maybe_unused]] auto n = ::write(g_pipe[1], &byte, 1);
+  }
+}
+
+void make_pipe() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) g_pipe[0] = g_pipe[1] = -1;
+  });
+}
+
+}  // namespace
+
+void install_interrupt_handlers() {
+  make_pipe();
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  // A closed pipe to a child must surface as EPIPE, not kill us.
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+bool interrupted() { return g_interrupted.load(); }
+
+int interrupt_fd() {
+  make_pipe();
+  return g_pipe[0];
+}
+
+void raise_interrupt() {
+  make_pipe();
+  on_signal(SIGINT);
+}
+
+}  // namespace kb

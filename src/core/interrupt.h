@@ -1,0 +1,16 @@
+// Ctrl-C and SIGTERM handling shared by every long-running loop.
+//
+// The handler only records the signal and makes a pipe readable, so any poll() loop can wake up
+// at once; nothing is drained, so every waiting thread sees it.
+#pragma once
+
+namespace kb {
+
+void install_interrupt_handlers();
+bool interrupted();
+// Read end of the self-pipe: readable once an interrupt arrived. -1 before installation.
+int interrupt_fd();
+// For tests: behave as if the user pressed Ctrl-C.
+void raise_interrupt();
+
+}  // namespace kb

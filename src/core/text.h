@@ -1,0 +1,21 @@
+// String helpers used across layers.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kb {
+
+std::string_view trim(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);
+bool starts_with(std::string_view s, std::string_view prefix);
+// Strict number parsing: the whole (trimmed) text must be a number.
+std::optional<double> parse_double(std::string_view s);
+std::optional<long long> parse_int(std::string_view s);
+// printf-style fixed decimals ("%.2f").
+std::string fixed(double v, int decimals);
+// The last `n` non-empty lines of `text`, joined with " | " (for one-line error reasons).
+std::string last_lines(std::string_view text, size_t n);
+
+}  // namespace kb

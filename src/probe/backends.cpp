@@ -1,0 +1,122 @@
+#include "probe/backends.h"
+
+namespace kb::probe {
+
+std::string_view to_string(Backend b) {
+  switch (b) {
+    case Backend::qsv: return "qsv";
+    case Backend::vaapi: return "vaapi";
+    case Backend::nvenc: return "nvenc";
+    case Backend::amf: return "amf";
+    case Backend::cpu: return "cpu";
+  }
+  return "cpu";
+}
+
+std::string_view to_string(Codec c) {
+  switch (c) {
+    case Codec::h264: return "h264";
+    case Codec::hevc: return "hevc";
+    case Codec::av1: return "av1";
+    case Codec::vp9: return "vp9";
+  }
+  return "h264";
+}
+
+std::optional<Backend> parse_backend(std::string_view name) {
+  for (auto b : kAllBackends)
+    if (to_string(b) == name) return b;
+  return std::nullopt;
+}
+
+std::optional<std::string> encoder_name(Backend b, Codec c) {
+  if (b == Backend::cpu) {
+    switch (c) {
+      case Codec::h264: return "libx264";
+      case Codec::hevc: return "libx265";
+      case Codec::av1: return "libsvtav1";
+      case Codec::vp9: return "libvpx-vp9";
+    }
+  }
+  // NVENC and AMF have no VP9 encoder.
+  if (c == Codec::vp9 && (b == Backend::nvenc || b == Backend::amf)) return std::nullopt;
+  return std::string(to_string(c)) + "_" + std::string(to_string(b));
+}
+
+std::vector<std::string> device_args(Backend b, const std::string& device) {
+  switch (b) {
+    case Backend::qsv:
+      // Without a device the seed's behaviour: the runtime picks (normally renderD128).
+      if (device.empty()) return {};
+      return {"-init_hw_device", "qsv=hw:hw,child_device=" + device};
+    case Backend::vaapi:
+      return {"-vaapi_device", device.empty() ? "/dev/dri/renderD128" : device};
+    case Backend::nvenc:
+    case Backend::amf:
+    case Backend::cpu:
+      return {};
+  }
+  return {};
+}
+
+std::vector<std::string> decoder_args(Backend b, Codec input, bool hardware_decode, const std::string& device) {
+  std::string sw = input == Codec::hevc ? "hevc" : std::string(to_string(input));
+  if (!hardware_decode) return {"-c:v", sw};
+  switch (b) {
+    case Backend::qsv:
+      if (device.empty()) return {"-c:v", sw + "_qsv"};
+      return {"-qsv_device", device, "-c:v", sw + "_qsv"};
+    case Backend::vaapi:
+      return {"-hwaccel", "vaapi", "-hwaccel_output_format", "vaapi"};
+    case Backend::nvenc:
+      if (device.empty()) return {"-hwaccel", "cuda", "-hwaccel_output_format", "cuda"};
+      return {"-hwaccel", "cuda", "-hwaccel_device", device, "-hwaccel_output_format", "cuda"};
+    case Backend::amf:
+      // AMF on Linux decodes through VAAPI and hands the encoder system-memory frames.
+      if (device.empty()) return {"-hwaccel", "vaapi"};
+      return {"-hwaccel", "vaapi", "-hwaccel_device", device};
+    case Backend::cpu:
+      return {"-c:v", sw};
+  }
+  return {"-c:v", sw};
+}
+
+std::string upload_filter(Backend b, bool hardware_decoded, bool ten_bit) {
+  if (b == Backend::vaapi && !hardware_decoded) return ten_bit ? "format=p010,hwupload" : "format=nv12,hwupload";
+  return "";
+}
+
+std::vector<std::string> quality_args(Backend b, Codec c, bool ten_bit) {
+  switch (b) {
+    case Backend::qsv: {
+      // Exactly the seed's settings; look_ahead exists for h264_qsv only upstream.
+      std::vector<std::string> a = {"-preset", "fast", "-global_quality", "18"};
+      if (c == Codec::h264) a.insert(a.end(), {"-look_ahead", "1"});
+      return a;
+    }
+    case Backend::vaapi:
+      // Constant QP 18: the quality mode every VAAPI driver (iHD, Mesa) implements.
+      return {"-rc_mode", "CQP", "-qp", "18"};
+    case Backend::nvenc: {
+      std::vector<std::string> a = {"-preset", "p4", "-tune", "hq", "-rc", "vbr", "-cq", "18", "-b:v", "0"};
+      if (ten_bit && c == Codec::hevc) a.insert(a.end(), {"-profile:v", "main10"});
+      return a;
+    }
+    case Backend::amf:
+      return {"-quality", "speed", "-rc", "cqp", "-qp_i", "18", "-qp_p", "18"};
+    case Backend::cpu:
+      switch (c) {
+        case Codec::h264: return {"-preset", "fast", "-crf", "18"};
+        case Codec::hevc: {
+          std::vector<std::string> a = {"-preset", "fast", "-crf", "18", "-x265-params", "log-level=error"};
+          if (ten_bit) a.insert(a.end(), {"-pix_fmt", "yuv420p10le"});
+          return a;
+        }
+        case Codec::av1: return {"-preset", "8", "-crf", "18"};
+        case Codec::vp9: return {"-deadline", "good", "-cpu-used", "4", "-row-mt", "1", "-crf", "18", "-b:v", "0"};
+      }
+  }
+  return {};
+}
+
+}  // namespace kb::probe
