@@ -13,6 +13,7 @@ void add_probe_command(CLI::App& app, GlobalOptions& global);
 void add_bench_command(CLI::App& app, GlobalOptions& global);
 void add_clips_command(CLI::App& app, GlobalOptions& global);
 void add_submit_command(CLI::App& app, GlobalOptions& global);
+void add_cluster_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace kb::app
 

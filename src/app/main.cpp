@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   kb::app::add_bench_command(app, global);
   kb::app::add_clips_command(app, global);
   kb::app::add_submit_command(app, global);
+  kb::app::add_cluster_command(app, global);
 
   kb::install_interrupt_handlers();
   try {

@@ -19,3 +19,9 @@ std::string fixed(double v, int decimals);
 std::string last_lines(std::string_view text, size_t n);
 
 }  // namespace kb
+
+namespace kb {
+// Standard base64 (padding optional, whitespace ignored); nullopt on bad input.
+std::optional<std::string> base64_decode(std::string_view text);
+std::string base64_encode(std::string_view data);
+}  // namespace kb
