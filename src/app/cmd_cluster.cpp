@@ -29,7 +29,8 @@ void add_cluster_command(CLI::App& app, GlobalOptions& global) {
     auto version = client->server_version();
     auto who = client->who_am_i();
     std::vector<kube::NodeInventory> nodes;
-    for (auto& n : client->list(kube::resources::nodes, "")["items"]) nodes.push_back(kube::node_inventory(n));
+    const auto listed = client->list(kube::resources::nodes, "");  // kept alive: the loop walks into it
+    for (auto& n : listed["items"]) nodes.push_back(kube::node_inventory(n));
     nlohmann::json doc = {{"schema", "kubench/cluster-info/v1"}, {"server", client->config().cluster.server},
                           {"server_version", version}, {"user", who}, {"nodes", nlohmann::json::array()}};
     for (auto& n : nodes) doc["nodes"].push_back(kube::to_json(n));

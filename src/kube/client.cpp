@@ -157,8 +157,8 @@ bool Client::has_resource(const std::string& group_version, const std::string& p
 void Client::list_watch(const Resource& r, const std::string& ns, const ListOptions& o,
                         const std::function<bool(const WatchEvent&)>& handler) {
   std::mt19937 rng(std::random_device{}());
-  std::string rv;
-  bool need_list = true;
+  std::string rv = o.resource_version;
+  bool need_list = rv.empty();
   int failures = 0;
   while (true) {
     if (interrupted()) throw Interrupted();

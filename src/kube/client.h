@@ -41,6 +41,9 @@ struct ListOptions {
   std::string label_selector;
   std::string field_selector;
   long limit = 500;  // page size; pages are followed with `continue`
+  // list_watch only: watch from this version without listing first (e.g. a version the caller
+  // already holds). If the server no longer has it (410), list_watch lists and sends a SYNC.
+  std::string resource_version;
 };
 
 enum class PatchType { merge, strategic, json_patch };

@@ -64,7 +64,7 @@ struct Transport::Shared {
 Transport::Transport(RestConfig config, TransportOptions options)
     : config_(std::move(config)),
       options_(options),
-      credentials_(config_),
+      credentials_(config_, options.token_file_refresh),
       limiter_(options.qps, options.burst),
       shared_(std::make_unique<Shared>()) {
   for (auto& w : config_.warnings) spdlog::warn("{}", w);
@@ -227,11 +227,12 @@ Response Transport::send(const Request& req) {
   bool reauthenticated = false;
   for (int attempt = 0;; ++attempt) {
     auto waited = limiter_.acquire();
-    if (waited > std::chrono::milliseconds(50)) {
+    if (waited.count() > 0) {
       ++throttled_;
       throttled_ns_ += waited.count();
-      spdlog::debug("waited {} ms for client-side throttling (--qps)", waited.count() / 1000000);
     }
+    if (waited > std::chrono::milliseconds(50))
+      spdlog::debug("waited {} ms for client-side throttling (--qps)", waited.count() / 1000000);
     int code = 0;
     std::string error;
     Response resp = perform(req, nullptr, code, error);

@@ -24,6 +24,7 @@ struct TransportOptions {
   std::chrono::milliseconds timeout{30000};  // per request (not for streams)
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds max_backoff{10000};
+  std::chrono::seconds token_file_refresh{60};  // how often a tokenFile is re-read
 };
 
 struct Request {
