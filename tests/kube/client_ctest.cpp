@@ -201,6 +201,50 @@ TEST_F(Cluster, CrudApplyAndDryRunThatLeavesNothing) {
   EXPECT_FALSE(c.has_resource("batch/v1", "no-such-things"));
 }
 
+TEST_F(Cluster, ImpersonationActsAsTheNamedUser) {
+  auto as_restricted = client_for(write_kubeconfig(dir, "as.kubeconfig", ca_line(),
+                                                   "token: " + env["KUBENCH_CLUSTER_ADMIN_TOKEN"] + ", as: " +
+                                                       env["KUBENCH_CLUSTER_RESTRICTED_USER"]));
+  EXPECT_FALSE(as_restricted->can_i({"create", "", "namespaces", "", ""}));
+  EXPECT_TRUE(as_restricted->can_i({"list", "", "pods", "", env["KUBENCH_CLUSTER_RESTRICTED_NAMESPACE"]}));
+  auto as_group = client_for(write_kubeconfig(dir, "as-group.kubeconfig", ca_line(),
+                                              "token: " + env["KUBENCH_CLUSTER_RESTRICTED_TOKEN"] +
+                                                  ", as: someone, as-groups: [system:masters]"));
+  // The restricted user may not impersonate: the server says so, by name.
+  try {
+    as_group->list(resources::namespaces, "");
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), 403);
+    EXPECT_NE(e.message().find("impersonate"), std::string::npos) << e.message();
+  }
+}
+
+TEST_F(Cluster, StrategicMergeKeysListsByNameAndScaleSubresource) {
+  auto& c = *admin;
+  auto image = env["KUBENCH_CLUSTER_BUSYBOX_IMAGE"];
+  auto container = [&](const std::string& name) {
+    return json{{"name", name}, {"image", image}, {"imagePullPolicy", "Never"}, {"command", {"sleep", "3600"}}};
+  };
+  c.create(resources::pods, ns, {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "two"}}},
+                                 {"spec", {{"containers", {container("a"), container("b")}}}}});
+  json touch_b = {{"spec", {{"containers", {{{"name", "b"}, {"image", image}}}}}}};
+  // Strategic merge: container "b" is matched by name, "a" stays.
+  c.patch(resources::pods, ns, "two", touch_b, PatchType::strategic);
+  EXPECT_EQ(c.get(resources::pods, ns, "two")["spec"]["containers"].size(), 2u);
+  // The same body as a JSON merge patch replaces the whole list, which the server refuses.
+  EXPECT_THROW(c.patch(resources::pods, ns, "two", touch_b, PatchType::merge), ApiError);
+
+  json deployment = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", {{"name", "d"}}},
+                     {"spec", {{"replicas", 0}, {"selector", {{"matchLabels", {{"app", "d"}}}}},
+                               {"template", {{"metadata", {{"labels", {{"app", "d"}}}}},
+                                             {"spec", {{"containers", {container("main")}}}}}}}}};
+  c.create(resources::deployments, ns, deployment);
+  auto scale = c.scale(resources::deployments, ns, "d", 2);
+  EXPECT_EQ(scale["kind"], "Scale");
+  EXPECT_EQ(c.get(resources::deployments, ns, "d")["spec"]["replicas"], 2);
+}
+
 // Watches config maps in `ns` in a thread until `want` objects named `prefix`* were delivered,
 // counting each delivery (a SYNC list or an ADDED event). Other objects (the namespace's
 // kube-root-ca.crt) are ignored.
