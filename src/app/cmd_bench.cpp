@@ -9,6 +9,7 @@
 #include "core/text.h"
 #include "media/bench_runner.h"
 #include "media/quicksync_format.h"
+#include "media/result_frame.h"
 
 namespace kb::app {
 
@@ -40,6 +41,8 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
     media::BenchOptions bench;
     std::string output = "table";
     std::string tests;
+    bool in_pod = false;
+    std::string termination_log = "/dev/termination-log";
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("bench", "Benchmark video transcoding on this machine (QuickSync, VAAPI, NVENC, AMF, CPU)");
@@ -58,6 +61,9 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--max-streams", f->bench.max_streams, "Cap for the concurrency search (default 16)");
   cmd->add_option("--test-timeout", f->bench.test_timeout_seconds, "Kill an encode after this many seconds (default 300 + 1 per frame)");
   cmd->add_option("-o,--output", f->output, "table|json|yaml|csv|quicksync (the seed's pipe table)");
+  cmd->add_flag("--in-pod", f->in_pod,
+                "Also hand the result to the collector: the termination message when it fits in 4 KiB, else framed in the log");
+  cmd->add_option("--termination-log", f->termination_log, "Termination message file for --in-pod (default /dev/termination-log)");
   cmd->footer("Examples:\n  kubench bench\n  kubench bench --accel qsv --device /dev/dri/renderD129 --concurrency\n"
               "  kubench bench --accel cpu --profile standard -o json\n"
               "Results (result.json, results.csv, quicksync.txt, logs/) are always saved under --results-dir.");
@@ -94,6 +100,11 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
         break;
     }
     std::cout.flush();
+    if (f->in_pod) {
+      auto channel = media::publish_result(media::to_json(r), f->termination_log);
+      line.finish(channel == media::ResultChannel::termination_message ? "Result written to the termination message"
+                                                                        : "Result framed in the log (over 4 KiB)");
+    }
     line.finish("Results saved in " + outcome.dir.string() + (r.complete ? "" : " (incomplete: interrupted)"));
     if (r.interrupted) throw Interrupted();
     for (auto& run : r.tests)

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/files.h"
+#include "media/result_frame.h"
 #include "core/process.h"
 #include "support/test_support.h"
 
@@ -81,6 +82,29 @@ TEST_F(BenchTest, QuicksyncOutputIsThePipeTable) {
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
   EXPECT_EQ(r.stdout_text, read_file(results_ / "run/quicksync.txt"));
   EXPECT_NE(r.stdout_text.find("|N/A\n"), std::string::npos);  // the CPU row never has watts
+}
+
+TEST_F(BenchTest, InPodResultReachesTheCollector) {
+  // One test fits the 4 KiB termination message; five (with their commands) may not: either way
+  // the collector gets exactly what was saved, through the channel its size dictates.
+  for (auto tests : {"h264_1080p_cpu", "h264_1080p_cpu,h264_1080p,h264_4k,hevc_8bit,hevc_4k_10bit"}) {
+    SCOPED_TRACE(tests);
+    auto termination = results_ / "termination-log";
+    fs::remove(termination);
+    auto r = test::run_kubench(args({"--tests", tests, "--in-pod", "--termination-log", termination.string(), "-o", "csv"}));
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    auto doc = saved();
+    if (doc.dump().size() <= media::kTerminationMessageLimit) {
+      EXPECT_EQ(json::parse(read_file(termination)), doc);
+      EXPECT_FALSE(media::find_framed_result(r.stdout_text));
+    } else {
+      auto framed = media::find_framed_result(r.stdout_text);
+      ASSERT_TRUE(framed);
+      EXPECT_EQ(*framed, doc);
+      EXPECT_FALSE(fs::exists(termination));
+    }
+    fs::remove_all(results_ / "run");
+  }
 }
 
 TEST_F(BenchTest, ConcurrencySearchRunsSeparateStreams) {
