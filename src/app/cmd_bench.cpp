@@ -1,9 +1,11 @@
 // `kubench bench`: the local media benchmark (the main job).
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 #include "app/commands.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "core/output.h"
 #include "core/progress.h"
 #include "core/text.h"
@@ -43,6 +45,7 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
     std::string tests;
     bool in_pod = false;
     std::string termination_log = "/dev/termination-log";
+    std::string start_file, stop_file;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("bench", "Benchmark video transcoding on this machine (QuickSync, VAAPI, NVENC, AMF, CPU)");
@@ -64,11 +67,25 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--in-pod", f->in_pod,
                 "Also hand the result to the collector: the termination message when it fits in 4 KiB, else framed in the log");
   cmd->add_option("--termination-log", f->termination_log, "Termination message file for --in-pod (default /dev/termination-log)");
+  cmd->add_option("--start-file", f->start_file, "Create this file when benchmarking starts (for the power sidecar)");
+  cmd->add_option("--stop-file", f->stop_file, "Create this file when the command ends, whatever the outcome (for the power sidecar)");
   cmd->footer("Examples:\n  kubench bench\n  kubench bench --accel qsv --device /dev/dri/renderD129 --concurrency\n"
               "  kubench bench --accel cpu --profile standard -o json\n"
               "Results (result.json, results.csv, quicksync.txt, logs/) are always saved under --results-dir.");
   cmd->callback([f, &global] {
     start_command(global);
+    // The power sidecar samples between these two files; the stop file must appear on every exit.
+    struct SignalFile {
+      std::string path;
+      ~SignalFile() {
+        try {
+          if (!path.empty()) write_file_atomic(path, "");
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "kubench: cannot write %s: %s\n", path.c_str(), e.what());
+        }
+      }
+    } stop{f->stop_file};
+    if (!f->start_file.empty()) write_file_atomic(f->start_file, "");
     auto format = parse_output_format(f->output, {OutputFormat::table, OutputFormat::json, OutputFormat::yaml,
                                                   OutputFormat::csv, OutputFormat::quicksync});
     for (auto& id : split(f->tests, ','))
@@ -100,12 +117,15 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
         break;
     }
     std::cout.flush();
-    if (f->in_pod) {
-      auto channel = media::publish_result(media::to_json(r), f->termination_log);
-      line.finish(channel == media::ResultChannel::termination_message ? "Result written to the termination message"
-                                                                        : "Result framed in the log (over 4 KiB)");
-    }
     line.finish("Results saved in " + outcome.dir.string() + (r.complete ? "" : " (incomplete: interrupted)"));
+    if (f->in_pod) {
+      // The log frame is the fast path (the collector has it the moment it is printed); the
+      // termination message, when the result fits, is the durable copy in the pod's status.
+      auto doc = media::to_json(r);
+      auto channel = media::publish_result(doc, f->termination_log);
+      if (channel == media::ResultChannel::termination_message) std::cout << media::frame_result(doc);
+      std::cout.flush();
+    }
     if (r.interrupted) throw Interrupted();
     for (auto& run : r.tests)
       if (run.status != "ok" && !run.experimental) global.exit_code = kExitFailed;

@@ -14,6 +14,10 @@ void add_bench_command(CLI::App& app, GlobalOptions& global);
 void add_clips_command(CLI::App& app, GlobalOptions& global);
 void add_submit_command(CLI::App& app, GlobalOptions& global);
 void add_cluster_command(CLI::App& app, GlobalOptions& global);
+void add_power_command(CLI::App& app, GlobalOptions& global);
+void add_render_command(CLI::App& app, GlobalOptions& global);
+void add_run_command(CLI::App& app, GlobalOptions& global);
+void add_queue_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace kb::app
 

@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
   kb::app::add_clips_command(app, global);
   kb::app::add_submit_command(app, global);
   kb::app::add_cluster_command(app, global);
+  kb::app::add_power_command(app, global);
+  kb::app::add_render_command(app, global);
+  kb::app::add_run_command(app, global);
+  kb::app::add_queue_command(app, global);
 
   kb::install_interrupt_handlers();
   try {

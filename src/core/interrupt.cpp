@@ -54,4 +54,13 @@ void raise_interrupt() {
   on_signal(SIGINT);
 }
 
+void clear_interrupt() {
+  make_pipe();
+  g_interrupted.store(false);
+  // Empty the self-pipe too, so a later poll() on interrupt_fd() does not wake for the old signal.
+  char buf[64];
+  while (g_pipe[0] >= 0 && ::read(g_pipe[0], buf, sizeof buf) > 0) {
+  }
+}
+
 }  // namespace kb

@@ -12,5 +12,8 @@ bool interrupted();
 int interrupt_fd();
 // For tests: behave as if the user pressed Ctrl-C.
 void raise_interrupt();
+// For a command whose normal end is a signal (`kubench power`, stopped by the kubelet's SIGTERM):
+// forget the interrupt once it has been handled, so the exit code is 0 rather than 130.
+void clear_interrupt();
 
 }  // namespace kb

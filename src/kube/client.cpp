@@ -162,6 +162,7 @@ void Client::list_watch(const Resource& r, const std::string& ns, const ListOpti
   int failures = 0;
   while (true) {
     if (interrupted()) throw Interrupted();
+    if (o.cancel && o.cancel->load()) return;
     if (need_list) {
       auto listed = list(r, ns, o);
       rv = listed["metadata"].value("resourceVersion", "");
@@ -209,14 +210,15 @@ void Client::list_watch(const Resource& r, const std::string& ns, const ListOpti
     };
     Response resp;
     try {
-      resp = transport_->stream({"GET", path, "", ""}, on_data);
+      resp = transport_->stream({"GET", path, "", "", o.cancel}, on_data);
     } catch (const EnvironmentError& e) {
+      if (o.cancel && o.cancel->load()) return;
       if (++failures > 30) throw;
       spdlog::debug("watch: {}; retrying", e.what());
       sleep_interruptibly(std::min(std::chrono::milliseconds(800) * (1 << std::min(failures, 5)), std::chrono::milliseconds(30000)));
       continue;
     }
-    if (stop) return;
+    if (stop || (o.cancel && o.cancel->load())) return;
     if (gone || resp.status == 410) {
       need_list = true;  // the version left etcd's history: list again
       continue;
@@ -283,6 +285,7 @@ void Client::follow_log(const std::string& ns, const std::string& pod, const Log
   int failures = 0;
   while (!stop) {
     if (interrupted()) throw Interrupted();
+    if (o.cancel && o.cancel->load()) return;
     std::string path = resource_path(resources::pods, ns, pod, "log") +
                        query({{"follow", "true"}, {"timestamps", "true"}, {"container", o.container}, {"sinceTime", since}});
     std::string buffer;
@@ -300,13 +303,14 @@ void Client::follow_log(const std::string& ns, const std::string& pod, const Log
     };
     Response resp;
     try {
-      resp = transport_->stream({"GET", path, "", ""}, on_data);
+      resp = transport_->stream({"GET", path, "", "", o.cancel}, on_data);
     } catch (const EnvironmentError&) {
+      if (o.cancel && o.cancel->load()) return;
       if (++failures > 30) throw;
       sleep_interruptibly(std::chrono::milliseconds(500));
       continue;
     }
-    if (stop) return;
+    if (stop || (o.cancel && o.cancel->load())) return;
     if (resp.status == 400 && (resp.body.find("waiting to start") != std::string::npos ||
                                resp.body.find("ContainerCreating") != std::string::npos ||
                                resp.body.find("PodInitializing") != std::string::npos)) {

@@ -2,6 +2,7 @@
 // apply, discovery, watch that never misses or repeats an event, log follow that resumes, and
 // RBAC checks. Knows nothing of media.
 #pragma once
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -44,6 +45,8 @@ struct ListOptions {
   // list_watch only: watch from this version without listing first (e.g. a version the caller
   // already holds). If the server no longer has it (410), list_watch lists and sends a SYNC.
   std::string resource_version;
+  // list_watch only: set from another thread to make list_watch return (within about a second).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 enum class PatchType { merge, strategic, json_patch };
@@ -57,6 +60,7 @@ struct LogOptions {
   std::string container;
   std::string since_time;  // RFC 3339; "" = from the start
   bool timestamps = false; // hand the server's timestamps to the caller
+  const std::atomic<bool>* cancel = nullptr;  // set from another thread to make follow_log return
 };
 
 struct AccessCheck {

@@ -37,7 +37,9 @@ NodeInventory node_inventory(const nlohmann::json& node) {
   for (auto& [key, value] : labels.items()) {
     const std::string role_prefix = "node-role.kubernetes.io/";
     if (starts_with(key, role_prefix)) n.roles += (n.roles.empty() ? "" : ",") + key.substr(role_prefix.size());
-    if (is_gpu_label(key)) n.gpu_labels[key] = value.is_string() ? value.get<std::string>() : value.dump();
+    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    if (is_gpu_label(key)) n.gpu_labels[key] = text;
+    n.labels[key] = text;
   }
   n.kubelet_version = status.value("nodeInfo", nlohmann::json::object()).value("kubeletVersion", "");
   const auto allocatable = status.value("allocatable", nlohmann::json::object());
@@ -52,6 +54,20 @@ nlohmann::json to_json(const NodeInventory& n) {
   return {{"name", n.name}, {"ready", n.ready}, {"unschedulable", n.unschedulable}, {"roles", n.roles},
           {"kubelet_version", n.kubelet_version}, {"cpu", n.cpu}, {"memory", n.memory},
           {"gpu_resources", n.gpu_resources}, {"gpu_labels", n.gpu_labels}};
+}
+
+}  // namespace kb::kube
+
+namespace kb::kube {
+
+std::string NodeInventory::gpu_product() const {
+  // NVIDIA GFD, then the AMD labeller's device id, then Intel's plugin (it labels the GPU's family).
+  for (const char* key : {"nvidia.com/gpu.product", "amd.com/gpu.product-name", "amd.com/gpu.device-id",
+                          "gpu.intel.com/product", "gpu.intel.com/device-id.0300-"}) {
+    for (auto& [k, v] : gpu_labels)
+      if (starts_with(k, key)) return v.empty() || v == "true" ? k.substr(k.rfind('/') + 1) : v;
+  }
+  return "";
 }
 
 }  // namespace kb::kube

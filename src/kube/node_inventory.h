@@ -19,6 +19,9 @@ struct NodeInventory {
   std::map<std::string, std::string> gpu_resources;  // "nvidia.com/gpu" -> "4"
   std::map<std::string, std::string> gpu_labels;     // "nvidia.com/gpu.product" -> "NVIDIA-H100..."
   bool unschedulable = false;
+  std::map<std::string, std::string> labels;  // all of them (for --selector matching)
+  // "Intel UHD 770" / "NVIDIA-H100-80GB-HBM3" from the GPU labels, "" when none says.
+  std::string gpu_product() const;
 };
 
 bool is_gpu_resource(const std::string& name);

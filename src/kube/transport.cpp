@@ -82,6 +82,7 @@ struct CallState {
   Response* response;
   const std::function<bool(std::string_view)>* on_data;
   bool stopped = false;
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
@@ -116,7 +117,14 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) { return interrupted() ? 1 : 0; }
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* st = static_cast<CallState*>(user);
+  if (st->cancel && st->cancel->load()) {
+    st->stopped = true;  // asked to stop: not an error
+    return 1;
+  }
+  return interrupted() ? 1 : 0;
+}
 
 // "https://host:port/prefix" -> host and port, for tls-server-name's CONNECT_TO.
 std::pair<std::string, std::string> host_port(const std::string& server) {
@@ -141,7 +149,7 @@ bool idempotent(const std::string& method) { return method == "GET" || method ==
 Response Transport::perform(const Request& req, const std::function<bool(std::string_view)>* on_data, int& curl_code,
                             std::string& curl_error) {
   Response resp;
-  CallState st{&resp, on_data};
+  CallState st{&resp, on_data, false, req.cancel};
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, &curl_slist_free_all);
   auto add_header = [&](const std::string& h) { headers.reset(curl_slist_append(headers.release(), h.c_str())); };
@@ -213,6 +221,7 @@ Response Transport::perform(const Request& req, const std::function<bool(std::st
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &st);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &st);
 
   ++requests_;
   CURLcode rc = curl_easy_perform(c);

@@ -32,6 +32,9 @@ struct Request {
   std::string path;  // "/api/v1/namespaces/x/pods?labelSelector=..."
   std::string body;
   std::string content_type = "application/json";
+  // Streams only: set from another thread to end the stream within about a second (libcurl's
+  // progress callback rate); stream() then returns as if on_data had returned false.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Response {

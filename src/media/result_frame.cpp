@@ -1,6 +1,7 @@
 #include "media/result_frame.h"
 
 #include <cstdio>
+#include <fstream>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -36,12 +37,10 @@ std::optional<nlohmann::json> find_framed_result(std::string_view log) {
 ResultChannel publish_result(const nlohmann::json& doc, const std::filesystem::path& termination_log) {
   std::string compact = doc.dump();
   if (compact.size() <= kTerminationMessageLimit) {
-    try {
-      write_file_atomic(termination_log, compact);
-      return ResultChannel::termination_message;
-    } catch (const Error&) {
-      // Not writable (not in a pod, or a read-only mount): the log still carries it.
-    }
+    // Written in place: in a pod the file is a bind mount, which a rename cannot replace.
+    std::ofstream out(termination_log, std::ios::binary | std::ios::trunc);
+    if (out && (out << compact) && out.flush()) return ResultChannel::termination_message;
+    // Not writable (not in a pod, or a read-only mount): the log still carries it.
   }
   std::fputs(frame_result(doc).c_str(), stdout);
   std::fflush(stdout);

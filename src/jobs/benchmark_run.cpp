@@ -1,0 +1,503 @@
+#include "jobs/benchmark_run.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/text.h"
+#include "jobs/job_render.h"
+#include "kube/credentials.h"
+#include "kube/rbac_preflight.h"
+#include "media/result_frame.h"
+
+namespace kb::jobs {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+int RunReport::exit_code() const {
+  if (interrupted) return kExitInterrupted;
+  int worst = 0;
+  for (auto& t : targets) {
+    int code = jobs::exit_code(t.outcome);
+    // Any failure class beats "some tests failed"; among classes the first target's wins.
+    if (worst == 0 || (worst == 1 && code > 1)) worst = code;
+  }
+  return worst;
+}
+
+namespace {
+
+constexpr auto kPowerGrace = std::chrono::seconds(15);  // sidecar's time to hand over after the benchmark
+constexpr size_t kTailLines = 20;
+
+// "2026-11-23T10:00:00.123456789Z" -> seconds since the epoch, sub-second part kept.
+std::optional<double> log_timestamp(std::string_view ts) {
+  auto secs = kube::parse_rfc3339(std::string(ts.substr(0, 19)) + "Z");
+  if (!secs) return std::nullopt;
+  double t = std::chrono::duration<double>(secs->time_since_epoch()).count();
+  if (ts.size() > 20 && ts[19] == '.') {
+    double scale = 0.1;
+    for (size_t i = 20; i < ts.size() && std::isdigit(static_cast<unsigned char>(ts[i])); ++i, scale /= 10) t += (ts[i] - '0') * scale;
+  }
+  return t;
+}
+
+double now_epoch() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+struct Event {
+  enum Kind { pod, pod_deleted, job, framed_result, thread_error } kind;
+  json object;
+  std::string error;
+};
+
+}  // namespace
+
+struct BenchmarkRun::Impl {
+  kube::Client& client;
+  const RunOptions& options;
+  const RunEvents& events;
+  std::string ns, run_id;
+
+  struct Target {
+    const BenchmarkJobSpec* spec = nullptr;
+    TargetResult result;
+    bool applied = false, done = false;
+    std::optional<Clock::time_point> unschedulable_since;
+    std::optional<PodView> view;
+    json job;
+    std::set<std::string> following;
+    bool result_collected = false;
+    Clock::time_point power_wait_until{};
+    std::string last_status;
+  };
+  std::vector<Target> targets;
+
+  std::mutex mutex;  // guards queue, tails, printing
+  std::condition_variable cv;
+  std::deque<Event> queue;
+  std::map<std::string, std::deque<std::string>> bench_tail;       // pod -> last lines
+  std::map<std::string, double> bench_last_line_time;              // pod -> epoch seconds
+  std::atomic<bool> cancel{false};
+  std::vector<std::thread> threads;
+
+  Impl(kube::Client& c, const RunOptions& o, const RunEvents& e) : client(c), options(o), events(e) {}
+
+  void note(const std::string& s) {
+    std::lock_guard lock(mutex);
+    if (events.note) events.note(s);
+  }
+
+  void push(Event e) {
+    {
+      std::lock_guard lock(mutex);
+      queue.push_back(std::move(e));
+    }
+    cv.notify_one();
+  }
+
+  // A background thread whose errors end up in the main loop (Ctrl-C is seen there directly).
+  void spawn(std::function<void()> body) {
+    threads.emplace_back([this, body = std::move(body)] {
+      try {
+        body();
+      } catch (const Interrupted&) {
+      } catch (const std::exception& e) {
+        if (!cancel.load()) push({Event::thread_error, json(), e.what()});
+      }
+    });
+  }
+
+  void watch(const kube::Resource& resource, Event::Kind kind) {
+    kube::ListOptions o;
+    o.label_selector = std::string(kRunIdLabel) + "=" + label_value(run_id);
+    o.cancel = &cancel;
+    spawn([this, resource, kind, o] {
+      client.list_watch(resource, ns, o, [&](const kube::WatchEvent& e) {
+        if (e.type == "SYNC") {
+          for (auto& item : e.object) push({kind, item, ""});
+        } else if (e.type == "DELETED") {
+          if (kind == Event::pod) push({Event::pod_deleted, e.object, ""});
+        } else if (e.type != "BOOKMARK") {
+          push({kind, e.object, ""});
+        }
+        return !cancel.load();
+      });
+    });
+  }
+
+  void follow(Target& t, const ContainerView& c) {
+    if (!t.following.insert(c.name).second) return;
+    std::string pod = t.view->name;
+    std::string prefix = (targets.size() > 1 ? t.result.case_name + "/" : "") + c.name;
+    bool is_bench = c.name == kBenchmarkContainer;
+    spawn([this, pod, prefix, is_bench, container = c.name] {
+      kube::LogOptions o;
+      o.container = container;
+      o.timestamps = true;
+      o.cancel = &cancel;
+      bool in_frame = false;  // a framed result is data for the collector, not for the screen
+      std::string frame;
+      client.follow_log(ns, pod, o, [&](std::string_view line) {
+        auto space = line.find(' ');
+        std::string text(space == std::string_view::npos ? std::string_view() : line.substr(space + 1));
+        std::lock_guard lock(mutex);
+        if (is_bench) {
+          auto& tail = bench_tail[pod];
+          tail.push_back(text);
+          if (tail.size() > kTailLines) tail.pop_front();
+          if (auto ts = log_timestamp(line.substr(0, space))) bench_last_line_time[pod] = *ts;
+        }
+        bool frame_line = in_frame || text.rfind(media::kFrameBegin, 0) == 0;
+        if (text.rfind(media::kFrameBegin, 0) == 0) {
+          in_frame = true;
+          frame.clear();
+        }
+        if (in_frame) frame += text + "\n";
+        if (in_frame && text.rfind(media::kFrameEnd, 0) == 0) {
+          in_frame = false;
+          try {
+            if (auto doc = media::find_framed_result(frame))
+              queue.push_back({Event::framed_result, {{"pod", pod}, {"result", *doc}}, ""});
+            cv.notify_one();
+          } catch (const std::exception& e) {
+            spdlog::warn("{}: damaged result frame in the log ({}); waiting for the termination message", pod, e.what());
+          }
+        }
+        if (events.log && !frame_line) events.log(prefix, text);
+        return !cancel.load();
+      });
+    });
+  }
+
+  Target* target_of(const json& object) {
+    auto labels = object.value("metadata", json::object()).value("labels", json::object());
+    auto case_label = labels.value(kCaseLabel, "");
+    for (auto& t : targets)
+      if (label_value(t.spec->case_name.empty() ? "default" : t.spec->case_name) == case_label) return &t;
+    return nullptr;
+  }
+
+  void apply_next_jobs() {
+    int running = 0;
+    for (auto& t : targets) running += t.applied && !t.done;
+    for (auto& t : targets) {
+      if (running >= options.max_parallel) break;
+      if (t.applied) continue;
+      client.create(kube::resources::jobs, ns, render_job(*t.spec));
+      t.applied = true;
+      ++running;
+      note("Job " + t.spec->job_name() + " created" + (t.spec->node.empty() ? "" : " for node " + t.spec->node));
+    }
+  }
+
+  void finish(Target& t, Outcome outcome, const std::string& message) {
+    if (t.done) return;
+    t.done = true;
+    t.result.outcome = outcome;
+    t.result.message = message;
+    if (t.view) {
+      t.result.pod = t.view->name;
+      if (t.result.node.empty()) t.result.node = t.view->node;
+      std::lock_guard lock(mutex);
+      auto& tail = bench_tail[t.view->name];
+      t.result.last_log_lines.assign(tail.begin(), tail.end());
+    }
+    std::string who = targets.size() > 1 ? t.result.case_name + ": " : "";
+    // A failure's cause is printed once, by the command, after cleanup.
+    note(who + (outcome == Outcome::succeeded ? "done" : "failed: " + to_string(outcome)));
+  }
+
+  // The benchmark container ended normally: its result is in the termination message or framed
+  // in its log.
+  void collect_result(Target& t, const ContainerView& bench) {
+    t.result_collected = true;
+    std::optional<json> doc;
+    std::string problem;
+    try {
+      if (!trim(bench.message).empty() && trim(bench.message)[0] == '{') doc = json::parse(bench.message);
+      if (!doc) doc = media::find_framed_result(client.read_log(ns, t.view->name, kBenchmarkContainer));
+    } catch (const std::exception& e) {
+      problem = e.what();
+    }
+    double got = now_epoch();
+    {
+      std::lock_guard lock(mutex);
+      if (auto it = bench_last_line_time.find(t.view->name); it != bench_last_line_time.end())
+        t.result.result_delay_seconds = got - it->second;
+    }
+    if (doc) {
+      t.result.result = doc;
+      std::string delay = t.result.result_delay_seconds
+                              ? " " + fixed(*t.result.result_delay_seconds, 2) + " s after its last log line"
+                              : "";
+      note((targets.size() > 1 ? t.result.case_name + ": " : "") + "result collected from " +
+           (trim(bench.message).empty() ? std::string("the log") : std::string("the termination message")) + delay);
+    } else if (!problem.empty()) {
+      t.result.message = "the result could not be read: " + problem;
+    }
+    t.power_wait_until = Clock::now() + kPowerGrace;
+  }
+
+  // The fast path: the frame arrived in the log stream, usually before the container has even exited.
+  void on_framed_result(const std::string& pod, const json& doc) {
+    for (auto& t : targets) {
+      if (t.done || t.result_collected || !t.view || t.view->name != pod) continue;
+      t.result_collected = true;
+      t.result.result = doc;
+      {
+        std::lock_guard lock(mutex);
+        if (auto it = bench_last_line_time.find(pod); it != bench_last_line_time.end())
+          t.result.result_delay_seconds = now_epoch() - it->second;
+      }
+      note((targets.size() > 1 ? t.result.case_name + ": " : "") + "result collected from the log" +
+           (t.result.result_delay_seconds ? " " + fixed(*t.result.result_delay_seconds, 2) + " s after it was printed" : ""));
+      t.power_wait_until = Clock::now() + kPowerGrace;
+    }
+  }
+
+  void read_power(Target& t) {
+    if (!t.view) return;
+    auto* p = t.view->find(kPowerContainer);
+    if (!p || p->state != "terminated" || trim(p->message).empty()) return;
+    try {
+      t.result.power = json::parse(p->message);
+    } catch (const std::exception&) {
+      spdlog::warn("power sidecar's termination message is not JSON");
+    }
+  }
+
+  static bool job_failed(const json& job) {
+    for (auto& cond : job.value("status", json::object()).value("conditions", json::array()))
+      if (cond.value("type", "") == "Failed" && cond.value("status", "") == "True") return true;
+    return false;
+  }
+
+  void evaluate(Target& t) {
+    if (t.done || !t.applied) return;
+    // The Job's watch can report the failure before the Pod's watch shows why: read the pod now.
+    if (!t.job.is_null() && job_failed(t.job) && t.view && t.view->phase != "Failed" && t.view->phase != "Succeeded") {
+      if (auto pod = client.get_if_exists(kube::resources::pods, ns, t.view->name)) t.view = pod_view(*pod);
+    }
+    const PodView* view = t.view ? &*t.view : nullptr;
+    const ContainerView* bench = view ? view->find(kBenchmarkContainer) : nullptr;
+    bool bench_ended = bench && bench->state == "terminated" && bench->reason != "OOMKilled";
+    if (bench_ended && !t.result_collected) collect_result(t, *bench);
+    if (t.result_collected) {
+      const ContainerView* power = view->find(kPowerContainer);
+      bool power_done = !t.spec->power || !power || power->state == "terminated";
+      if (!power_done && Clock::now() < t.power_wait_until) return;
+      read_power(t);
+      if (!power_done) spdlog::warn("the power sidecar did not finish within {} s of the benchmark", kPowerGrace.count());
+      if (!t.result.result) {
+        // The log is the place to look for why (the follower may not have caught a short life).
+        try {
+          auto log = client.read_log(ns, view->name, kBenchmarkContainer, kTailLines);
+          std::lock_guard lock(mutex);
+          auto& tail = bench_tail[view->name];
+          tail.clear();
+          for (auto& l : split(log, '\n'))
+            if (!trim(l).empty()) tail.push_back(l);
+        } catch (const std::exception& e) {
+          spdlog::debug("cannot read the benchmark's log: {}", e.what());
+        }
+        finish(t, Outcome::no_results, t.result.message.empty() ? "the benchmark finished without results (exit " +
+                                                                     std::to_string(bench->exit_code) + ")"
+                                                               : t.result.message);
+        return;
+      }
+      bool all_ok = true;
+      for (auto& test : t.result.result->value("tests", json::array()))
+        if (test.value("status", "") != "ok" && !test.value("experimental", false)) all_ok = false;
+      finish(t, all_ok ? Outcome::succeeded : Outcome::tests_failed, all_ok ? "" : "some tests failed");
+      return;
+    }
+    if (auto failure = classify_failure(t.job.is_null() ? nullptr : &t.job, view)) {
+      finish(t, failure->outcome, failure->message);
+      return;
+    }
+    if (view && view->unschedulable) {
+      if (!t.unschedulable_since) t.unschedulable_since = Clock::now();
+      if (Clock::now() - *t.unschedulable_since > std::chrono::duration<double>(options.schedule_timeout_seconds))
+        finish(t, Outcome::unschedulable, "no node can run the pod: " + *view->unschedulable);
+    } else {
+      t.unschedulable_since.reset();
+    }
+  }
+
+  void on_pod(const json& pod) {
+    auto* t = target_of(pod);
+    if (!t || t->done) return;
+    t->view = pod_view(pod);
+    if (!t->view->node.empty()) t->result.node = t->view->node;
+    t->result.pod = t->view->name;
+    auto summary = t->view->summary();
+    if (summary != t->last_status) {
+      t->last_status = summary;
+      std::lock_guard lock(mutex);
+      if (events.status) events.status(t->result.case_name, t->view->name + " " + summary);
+    }
+    for (auto& c : t->view->containers)
+      if (c.state == "running" || (c.state == "terminated" && c.reason != "ContainerCannotRun")) follow(*t, c);
+  }
+
+  void stop_threads() {
+    cancel.store(true);
+    cv.notify_all();
+    for (auto& th : threads)
+      if (th.joinable()) th.join();
+    threads.clear();
+  }
+
+  bool all_done() const {
+    for (auto& t : targets)
+      if (!t.done) return false;
+    return true;
+  }
+
+  void loop() {
+    watch(kube::resources::pods, Event::pod);
+    watch(kube::resources::jobs, Event::job);
+    apply_next_jobs();
+    while (!all_done()) {
+      if (interrupted()) return;
+      std::deque<Event> batch;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return !queue.empty(); });
+        batch.swap(queue);
+      }
+      for (auto& e : batch) {
+        if (e.kind == Event::thread_error) throw EnvironmentError(e.error);
+        if (e.kind == Event::pod) on_pod(e.object);
+        if (e.kind == Event::job)
+          if (auto* t = target_of(e.object)) t->job = e.object;
+        if (e.kind == Event::framed_result) on_framed_result(e.object["pod"].get<std::string>(), e.object["result"]);
+        if (e.kind == Event::pod_deleted)
+          if (auto* t = target_of(e.object); t && !t->done && !t->result_collected)
+            finish(*t, Outcome::container_failed, "pod " + e.object["metadata"].value("name", "") + " was deleted");
+      }
+      for (auto& t : targets) evaluate(t);
+      apply_next_jobs();
+    }
+  }
+};
+
+BenchmarkRun::BenchmarkRun(kube::Client& client, RunOptions options, RunEvents events)
+    : client_(client), options_(std::move(options)), events_(std::move(events)) {}
+
+RunReport BenchmarkRun::run() {
+  if (options_.specs.empty()) throw UsageError("no target to run on");
+  Impl impl(client_, options_, events_);
+  auto& first = options_.specs.front();
+  impl.ns = first.namespace_or_default();
+  impl.run_id = first.run_id;
+  for (auto& s : options_.specs) {
+    Impl::Target t;
+    t.spec = &s;
+    t.result.case_name = s.case_name;
+    t.result.job = s.job_name();
+    t.result.node = s.node;
+    impl.targets.push_back(std::move(t));
+  }
+  RunReport report;
+  report.run_id = impl.run_id;
+  report.namespace_name = impl.ns;
+
+  try {
+    kube::require_permissions(client_, kube::run_permissions(""));
+  } catch (const CheckFailed& e) {
+    throw EnvironmentError(e.what());  // exit 2: 1 means "tests failed" for a run
+  }
+  if (interrupted()) throw Interrupted();
+
+  bool created = false;
+  std::string failure;
+  try {
+    client_.create(kube::resources::namespaces, "", render_namespace(first));
+    created = true;
+    impl.note("Namespace " + impl.ns + " created");
+    client_.create(kube::resources::service_accounts, impl.ns, render_service_account(first));
+    impl.loop();
+  } catch (const Interrupted&) {
+  } catch (const kube::ApiError& e) {
+    if (!created && e.conflict())
+      failure = "namespace " + impl.ns + " already exists (a run with this --run-id?); pick another --run-id or delete it";
+    else failure = e.what();
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  impl.stop_threads();
+  report.interrupted = interrupted();
+  for (auto& t : impl.targets) {
+    if (!t.done) {
+      if (report.interrupted) t.result.outcome = Outcome::interrupted, t.result.message = "interrupted";
+      else if (!failure.empty()) t.result.outcome = Outcome::container_failed, t.result.message = failure;
+    }
+    report.targets.push_back(t.result);
+  }
+
+  if (created && !options_.keep) {
+    // The user's Ctrl-C has been handled by stopping the run; a second one stops the cleanup.
+    clear_interrupt();
+    impl.note("Deleting namespace " + impl.ns + (report.interrupted ? " (interrupted; Ctrl-C again to leave it)" : ""));
+    try {
+      delete_namespace_and_wait(client_, impl.ns, options_.cleanup_timeout_seconds, events_.note);
+      report.cleaned_up = true;
+    } catch (const Interrupted&) {
+      spdlog::warn("cleanup interrupted: namespace {} is left; delete it with: kubectl delete namespace {}", impl.ns, impl.ns);
+      report.interrupted = true;
+    } catch (const Error& e) {
+      spdlog::error("{}", e.what());
+    }
+    if (report.interrupted) raise_interrupt();  // main() still reports 130
+  } else if (created) {
+    impl.note("Namespace " + impl.ns + " kept (--keep); delete it with: kubectl delete namespace " + impl.ns);
+  }
+  if (!failure.empty() && !created) throw EnvironmentError(failure);
+  return report;
+}
+
+void delete_namespace_and_wait(kube::Client& client, const std::string& ns, double timeout_seconds,
+                               const std::function<void(const std::string&)>& note) {
+  auto start = Clock::now();
+  if (!client.remove(kube::resources::namespaces, "", ns, "Background")) return;
+  std::optional<json> last;
+  while (true) {
+    last = client.get_if_exists(kube::resources::namespaces, "", ns);
+    if (!last) break;
+    if (Clock::now() - start > std::chrono::duration<double>(timeout_seconds)) {
+      // The namespace controller's conditions name the content and finalizers left; without
+      // them, the namespace's own finalizers are all there is to tell.
+      std::string blocking;
+      for (auto& cond : last->value("status", json::object()).value("conditions", json::array()))
+        if (cond.value("status", "") == "True" && (cond.value("type", "") == "NamespaceFinalizersRemaining" ||
+                                                   cond.value("type", "") == "NamespaceContentRemaining" ||
+                                                   cond.value("type", "") == "NamespaceDeletionContentFailure"))
+          blocking += (blocking.empty() ? "" : "; ") + cond.value("message", "");
+      if (blocking.empty())
+        for (auto& f : last->value("spec", json::object()).value("finalizers", json::array()))
+          blocking += (blocking.empty() ? "finalizers " : ", ") + f.get<std::string>();
+      throw EnvironmentError("namespace " + ns + " is still terminating after " + fixed(timeout_seconds, 0) + " s" +
+                             (blocking.empty() ? "" : ", blocked by: " + blocking) +
+                             " (see docs/kubernetes.md#stuck-namespace)");
+    }
+    auto until = Clock::now() + std::chrono::milliseconds(250);
+    while (Clock::now() < until) {
+      if (interrupted()) throw Interrupted();
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+  }
+  if (note) note("Namespace " + ns + " deleted (" + fixed(std::chrono::duration<double>(Clock::now() - start).count(), 1) + " s)");
+}
+
+}  // namespace kb::jobs
