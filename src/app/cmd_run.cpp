@@ -1,6 +1,7 @@
 // `kubench run --kube`: the benchmark as a one-shot Job per node, watched, collected, cleaned up.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -137,12 +138,14 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
     auto client = connect(f->kube);
     const std::string server = client->config().cluster.server;
     auto version = client->server_version();  // also the reachability check: one line, exit 2
-    if (f->job.sidecar.empty()) {
-      // Native sidecars are on by default from 1.29.
-      auto parts = split(version.substr(version.find_first_of("0123456789")), '.');
-      long long minor = parts.size() > 1 ? parse_int(parts[1]).value_or(0) : 0;
-      if (parts.size() > 1 && parts[0] == "1" && minor >= 29) request.base.sidecar = jobs::SidecarMode::native;
-    }
+    // Native sidecars are on by default from 1.29; an older server drops the init container's
+    // restartPolicy, and the sidecar would then block the pod forever.
+    auto parts = split(version.substr(std::min(version.size(), version.find_first_of("0123456789"))), '.');
+    long long minor = parts.size() > 1 ? parse_int(parts[1]).value_or(0) : 0;
+    bool native_ok = parts.size() > 1 && parts[0] == "1" && minor >= 29;
+    if (f->job.sidecar.empty() && native_ok) request.base.sidecar = jobs::SidecarMode::native;
+    if (request.base.sidecar == jobs::SidecarMode::native && !native_ok && request.base.power)
+      throw UsageError("--sidecar native needs Kubernetes 1.29 or later (the server is " + version + "): use --sidecar files");
 
     std::optional<std::vector<kube::NodeInventory>> nodes;
     NodeGpus gpus;

@@ -69,11 +69,12 @@ void add_device_flags(const BenchmarkJobSpec& spec, json& command) {
 }
 
 json check_device_container(const BenchmarkJobSpec& spec) {
-  json command = {"kubench", "probe", "--require", spec.accel};
+  json command = {"kubench", "probe", "--require", spec.accel, "--termination-log", "/dev/termination-log"};
   if (!spec.device.empty()) append(command, {"--device", spec.device});
   auto c = container(spec, kCheckDeviceContainer, command);
   c["resources"] = device_resources(spec);
-  // The one-line reason ("node X: no working QSV encoder: ...") is the log's last line.
+  // The one-line reason ("node X: no working QSV encoder: ...") goes to the termination message;
+  // a crash before that still leaves the log's tail.
   c["terminationMessagePolicy"] = "FallbackToLogsOnError";
   add_host_device(spec, c);
   return c;

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/files.h"
 #include "support/test_support.h"
 
 namespace kb {
@@ -30,10 +31,15 @@ TEST(ProbeCommand, ReportsInventoryAndWorkingSoftwareEncoders) {
 }
 
 TEST(ProbeCommand, RequireFailsFastWithTheReason) {
-  auto r = test::run_kubench({"probe", "--require", "qsv", "-o", "json"}, {{"KUBENCH_NODE_NAME", "node-7"}});
+  test::TempDir dir;
+  auto termination = dir / "termination-log";
+  auto r = test::run_kubench({"probe", "--require", "qsv", "-o", "json", "--termination-log", termination.string()},
+                             {{"KUBENCH_NODE_NAME", "node-7"}});
   if (r.exit_code == 0) GTEST_SKIP() << "QSV works on this machine";
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.stderr_text.find("node node-7: no working QSV encoder: h264_qsv"), std::string::npos) << r.stderr_text;
+  // In a pod the reason also goes to the termination message, exactly the error line.
+  EXPECT_EQ("kubench: " + kb::read_file(termination) + "\n", r.stderr_text.substr(r.stderr_text.rfind("kubench: node node-7")));
 }
 
 TEST(ProbeCommand, RequireCpuPassesAndYamlWorks) {

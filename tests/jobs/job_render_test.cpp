@@ -81,7 +81,7 @@ TEST(RenderJob, DefaultSpecIsQsvWithTheIntelResourceAndFileSidecar) {
   }
   for (const char* name : {"power", "fetch-clips"}) EXPECT_FALSE(requests_resource(container(job, name), "gpu.intel.com/i915")) << name;
 
-  EXPECT_EQ(command(container(job, "check-device")), (std::vector<std::string>{"kubench", "probe", "--require", "qsv"}));
+  EXPECT_EQ(command(container(job, "check-device")), (std::vector<std::string>{"kubench", "probe", "--require", "qsv", "--termination-log", "/dev/termination-log"}));
   const auto& bench = container(job, "benchmark");
   EXPECT_EQ(arg(bench, "bench"), "--in-pod");
   EXPECT_EQ(arg(bench, "--accel"), "qsv");
@@ -140,7 +140,7 @@ TEST(RenderJob, CpuAccelRequestsNoGpuAndIsNotPrivileged) {
   auto text = job.dump();
   EXPECT_EQ(text.find("gpu.intel.com"), std::string::npos);
   EXPECT_EQ(text.find("privileged"), std::string::npos);
-  EXPECT_EQ(command(container(job, "check-device")), (std::vector<std::string>{"kubench", "probe", "--require", "cpu"}));
+  EXPECT_EQ(command(container(job, "check-device")), (std::vector<std::string>{"kubench", "probe", "--require", "cpu", "--termination-log", "/dev/termination-log"}));
   EXPECT_EQ(arg(container(job, "benchmark"), "--accel"), "cpu");
   // Even asked for hostpath, a CPU run gets no privilege and no /dev/dri.
   spec.gpu_access = GpuAccess::hostpath;

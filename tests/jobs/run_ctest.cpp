@@ -111,6 +111,14 @@ TEST_F(RunKube, UnknownNodeIsAnErrorBeforeAnythingIsCreated) {
   expect_nothing_left("t-node");
 }
 
+TEST_F(RunKube, NativeSidecarOnAnOldServerIsRefused) {
+  // 1.20 would drop the init container's restartPolicy and the sidecar would block the pod.
+  auto r = test::run_kubench(run_args("t-native", {"--accel", "cpu", "--sidecar", "native"}), {}, 120);
+  EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("--sidecar native needs Kubernetes 1.29"), std::string::npos) << r.stderr_text;
+  expect_nothing_left("t-native");
+}
+
 TEST_F(RunKube, UnreachableServerIsOneLineNamingIt) {
   auto kubeconfig = dir / "dead.kubeconfig";
   test::write_text(kubeconfig, "apiVersion: v1\nkind: Config\ncurrent-context: t\n"
