@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # runtime: the encoder itself; python3 runs the local test servers
   ffmpeg python3
+  prometheus clang libclang-rt-dev  # queue tests: promtool and a real Prometheus scrape; clang + its libFuzzer runtime (only a Recommends of clang)
+  chromium  # the load client's HTML page is checked in a headless browser
 )
 
 missing=()
