@@ -18,6 +18,7 @@ void add_power_command(CLI::App& app, GlobalOptions& global);
 void add_render_command(CLI::App& app, GlobalOptions& global);
 void add_run_command(CLI::App& app, GlobalOptions& global);
 void add_queue_command(CLI::App& app, GlobalOptions& global);
+void add_scale_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace kb::app
 

@@ -1,11 +1,15 @@
 #include "core/interrupt.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+
+#include "core/error.h"
 
 namespace kb {
 namespace {
@@ -60,6 +64,18 @@ void clear_interrupt() {
   // Empty the self-pipe too, so a later poll() on interrupt_fd() does not wake for the old signal.
   char buf[64];
   while (g_pipe[0] >= 0 && ::read(g_pipe[0], buf, sizeof buf) > 0) {
+  }
+}
+
+void sleep_unless_interrupted(std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  pollfd fd{interrupt_fd(), POLLIN, 0};
+  for (;;) {
+    if (interrupted()) throw Interrupted();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    // Nothing is read from the pipe, so every sleeper (and every later one) sees the signal.
+    ::poll(&fd, fd.fd >= 0 ? 1 : 0, static_cast<int>(std::min<long long>(left.count(), 1000)));
   }
 }
 

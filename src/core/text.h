@@ -17,6 +17,8 @@ std::optional<long long> parse_int(std::string_view s);
 std::string fixed(double v, int decimals);
 // The last `n` non-empty lines of `text`, joined with " | " (for one-line error reasons).
 std::string last_lines(std::string_view text, size_t n);
+// & < > " ' as entities: safe in HTML/XML element text and in quoted attribute values.
+std::string html_escape(std::string_view text);
 
 }  // namespace kb
 

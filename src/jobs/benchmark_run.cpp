@@ -491,11 +491,7 @@ void delete_namespace_and_wait(kube::Client& client, const std::string& ns, doub
                              (blocking.empty() ? "" : ", blocked by: " + blocking) +
                              " (see docs/kubernetes.md#stuck-namespace)");
     }
-    auto until = Clock::now() + std::chrono::milliseconds(250);
-    while (Clock::now() < until) {
-      if (interrupted()) throw Interrupted();
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
+    sleep_unless_interrupted(std::chrono::milliseconds(250));
   }
   if (note) note("Namespace " + ns + " deleted (" + fixed(std::chrono::duration<double>(Clock::now() - start).count(), 1) + " s)");
 }

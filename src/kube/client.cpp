@@ -34,14 +34,6 @@ std::string query(std::initializer_list<std::pair<std::string, std::string>> par
   return q;
 }
 
-void sleep_interruptibly(std::chrono::milliseconds d) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (std::chrono::steady_clock::now() < until) {
-    if (interrupted()) throw Interrupted();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 std::string name_of(const json& object) { return object.value("metadata", json::object()).value("name", ""); }
 
 }  // namespace
@@ -215,7 +207,7 @@ void Client::list_watch(const Resource& r, const std::string& ns, const ListOpti
       if (o.cancel && o.cancel->load()) return;
       if (++failures > 30) throw;
       spdlog::debug("watch: {}; retrying", e.what());
-      sleep_interruptibly(std::min(std::chrono::milliseconds(800) * (1 << std::min(failures, 5)), std::chrono::milliseconds(30000)));
+      sleep_unless_interrupted(std::min(std::chrono::milliseconds(800) * (1 << std::min(failures, 5)), std::chrono::milliseconds(30000)));
       continue;
     }
     if (stop || (o.cancel && o.cancel->load())) return;
@@ -227,7 +219,7 @@ void Client::list_watch(const Resource& r, const std::string& ns, const ListOpti
       auto err = api_error("WATCH", path, resp.status, resp.body);
       if (resp.status != 429 && resp.status < 500 && resp.status != 401) throw err;
       if (++failures > 30) throw err;
-      sleep_interruptibly(std::min(std::chrono::milliseconds(800) * (1 << std::min(failures, 5)), std::chrono::milliseconds(30000)));
+      sleep_unless_interrupted(std::min(std::chrono::milliseconds(800) * (1 << std::min(failures, 5)), std::chrono::milliseconds(30000)));
       continue;
     }
     failures = 0;  // a watch that ran is a success; the server just ended it
@@ -307,14 +299,14 @@ void Client::follow_log(const std::string& ns, const std::string& pod, const Log
     } catch (const EnvironmentError&) {
       if (o.cancel && o.cancel->load()) return;
       if (++failures > 30) throw;
-      sleep_interruptibly(std::chrono::milliseconds(500));
+      sleep_unless_interrupted(std::chrono::milliseconds(500));
       continue;
     }
     if (stop || (o.cancel && o.cancel->load())) return;
     if (resp.status == 400 && (resp.body.find("waiting to start") != std::string::npos ||
                                resp.body.find("ContainerCreating") != std::string::npos ||
                                resp.body.find("PodInitializing") != std::string::npos)) {
-      sleep_interruptibly(std::chrono::milliseconds(250));
+      sleep_unless_interrupted(std::chrono::milliseconds(250));
       continue;
     }
     if (resp.status >= 400) throw api_error("GET", path, resp.status, resp.body);

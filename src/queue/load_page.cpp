@@ -6,22 +6,6 @@ namespace kb::queue {
 
 using nlohmann::json;
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 16);
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 namespace {
 // Any JSON value as escaped text: strings as they are, numbers with `decimals`.
 std::string cell(const json& v, int decimals = 0) {

@@ -7,10 +7,9 @@
 #include <string>
 #include <string_view>
 
-namespace kb::queue {
+#include "core/text.h"  // html_escape
 
-// & < > " ' as entities: safe in element text and in quoted attribute values.
-std::string html_escape(std::string_view text);
+namespace kb::queue {
 
 // `stats` is LoadStats::snapshot() plus the client's "queue", "broker", "parallelism",
 // "max_parallelism" and "in_flight".

@@ -77,7 +77,8 @@ SRC
   fi
 }
 kc_k8s_src_version() {
-  apt-cache showsrc kubernetes 2>/dev/null | awk '/^Version:/{print $2}' | sort -V | tail -n1
+  # No deb-src lists yet is exit 100; that is "no version", not a failure (pipefail).
+  { apt-cache showsrc kubernetes 2>/dev/null || true; } | awk '/^Version:/{print $2}' | sort -V | tail -n1
 }
 
 # pid helpers: one pid file per component under $STATE/run/<name>.pid (+ <name>.start, the process's
