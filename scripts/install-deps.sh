@@ -15,6 +15,7 @@ packages=(
   ffmpeg python3
   prometheus clang libclang-rt-dev  # queue tests: promtool and a real Prometheus scrape; clang + its libFuzzer runtime (only a Recommends of clang)
   chromium  # the load client's HTML page is checked in a headless browser
+  jq  # bench/queue.sh reads the load client's JSON
 )
 
 missing=()

@@ -19,6 +19,7 @@ void add_render_command(CLI::App& app, GlobalOptions& global);
 void add_run_command(CLI::App& app, GlobalOptions& global);
 void add_queue_command(CLI::App& app, GlobalOptions& global);
 void add_scale_command(CLI::App& app, GlobalOptions& global);
+void add_scenes_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace kb::app
 

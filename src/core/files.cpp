@@ -1,6 +1,7 @@
 #include "core/files.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -105,6 +106,17 @@ void ensure_writable_dir(const std::filesystem::path& dir) {
   if (fd < 0) throw EnvironmentError("cannot write to " + dir.string() + ": " + std::strerror(errno));
   ::close(fd);
   ::unlink(probe.c_str());
+}
+
+TempDirectory::TempDirectory(const std::string& prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + ".XXXXXX")).string();
+  if (!::mkdtemp(pattern.data())) throw EnvironmentError("cannot make a temporary directory " + pattern + ": " + std::strerror(errno));
+  path_ = pattern;
+}
+
+TempDirectory::~TempDirectory() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace kb

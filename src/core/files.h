@@ -13,4 +13,18 @@ std::string sha256_hex(const std::string& data);
 // Creates `dir` if needed and proves it writable; throws EnvironmentError naming the cause.
 void ensure_writable_dir(const std::filesystem::path& dir);
 
+// A fresh private directory under the system temp dir (mkdtemp), removed with its contents when
+// the object goes away. Throws EnvironmentError when it cannot be made.
+class TempDirectory {
+ public:
+  explicit TempDirectory(const std::string& prefix = "kubench");
+  ~TempDirectory();
+  TempDirectory(const TempDirectory&) = delete;
+  TempDirectory& operator=(const TempDirectory&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 }  // namespace kb

@@ -15,6 +15,7 @@
 #include "core/process.h"
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
+#include "queue/queue_process_support.h"
 #include "support/cluster_env.h"
 #include "support/test_support.h"
 
@@ -144,25 +145,12 @@ TEST_F(ScaleValidate, SleepQueueScalesUpToFourReplicas) {
   EXPECT_EQ(client_parallelism(), 2);
 
   // Ctrl-C in the middle of a round: the client stops, the backends go back, exit 130.
-  ProcessSpec spec;
-  spec.argv = validate_args({"--max", "4", "--window", "30"});
-  spec.argv.insert(spec.argv.begin(), test::kubench_binary().string());
-  spec.stdout_mode = OutputMode::file;
-  spec.stdout_path = dir / "out";
-  spec.stderr_mode = OutputMode::file;
-  spec.stderr_path = dir / "err";
-  spec.timeout = std::chrono::seconds(300);
-  ChildProcess child(spec);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  bool measuring = false;
-  while (!measuring && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    measuring = read_file(dir / "err").find("measuring 30 s with 1 in flight") != std::string::npos;
-  }
-  ASSERT_TRUE(measuring) << read_file(dir / "err");
-  ::kill(child.pid(), SIGINT);
-  auto result = child.wait();
-  EXPECT_EQ(result.exit_code, 130) << read_file(dir / "err");
+  test::Kubench child("validate", validate_args({"--max", "4", "--window", "30"}), dir);
+  ASSERT_TRUE(test::eventually([&] { return child.err().find("measuring 30 s with 1 in flight") != std::string::npos; },
+                               std::chrono::seconds(120)))
+      << child.err();
+  child.signal(SIGINT);
+  EXPECT_EQ(child.wait().exit_code, 130) << child.err();
   EXPECT_EQ(worker_replicas(), 1);
   EXPECT_EQ(client_parallelism(), 2);
 }

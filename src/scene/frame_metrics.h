@@ -1,0 +1,35 @@
+// What the detectors need of each frame, computed once while decoding: the mean absolute HSV
+// differences to the previous decoded frame (content and adaptive detectors) and the mean of all
+// B, G, R values (threshold detector). A shard stores these for its frames; the detectors then run
+// on the whole sequence at merge time, which is why any split gives the single pass's answer.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace kb::scene {
+
+struct FrameMetric {
+  std::int64_t frame = 0;
+  float delta_hue = 0, delta_sat = 0, delta_lum = 0;  // 0 for the first frame of the video
+  float brightness = 0;                               // mean of B, G, R (0…255)
+  float content() const { return (delta_hue + delta_sat + delta_lum) / 3.0f; }
+};
+
+// OpenCV's 8-bit BGR → HSV (H 0…179, S and V 0…255), with its rounding, as PySceneDetect sees it.
+void bgr_to_hsv(const std::uint8_t* bgr, std::uint8_t* hsv, size_t pixels);
+
+// Turns consecutive downscaled BGR frames into metrics.
+class MetricsCalculator {
+ public:
+  // `first_frame_of_video`: the frame that scores 0 (no previous frame); normally 0.
+  explicit MetricsCalculator(std::int64_t first_frame_of_video = 0) : first_(first_frame_of_video) {}
+  FrameMetric add(std::int64_t frame, const std::uint8_t* bgr, int width, int height);
+
+ private:
+  std::int64_t first_;
+  std::vector<std::uint8_t> previous_, current_;
+  bool has_previous_ = false;
+};
+
+}  // namespace kb::scene

@@ -1,0 +1,307 @@
+#include "scene/video_reader.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+}
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include "core/error.h"
+#include "core/files.h"
+
+namespace kb::scene {
+
+using nlohmann::json;
+
+namespace {
+
+std::string av_error(int code) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(code, buf, sizeof buf);
+  return buf;
+}
+
+std::string sampled_sha256(const std::filesystem::path& path, std::int64_t bytes) {
+  constexpr std::int64_t kChunk = 1 << 20;
+  std::ifstream in(path, std::ios::binary);
+  std::string data = std::to_string(bytes) + "\n";
+  auto take = [&](std::int64_t offset, std::int64_t n) {
+    std::string buf(static_cast<size_t>(n), '\0');
+    in.seekg(offset);
+    in.read(buf.data(), n);
+    buf.resize(static_cast<size_t>(in.gcount()));
+    data += buf;
+    in.clear();
+  };
+  take(0, std::min(bytes, kChunk));
+  if (bytes > kChunk) take(std::max(kChunk, bytes - kChunk), std::min(kChunk, bytes - kChunk));
+  return sha256_hex(data);
+}
+
+}  // namespace
+
+json to_json(const VideoIdentity& v) {
+  return {{"name", v.name},         {"bytes", v.bytes},           {"width", v.width},
+          {"height", v.height},     {"frame_rate", v.frame_rate}, {"frame_rate_fraction", std::to_string(v.rate_num) + "/" + std::to_string(v.rate_den)},
+          {"duration_s", v.duration_s}, {"frames", v.frames},     {"codec", v.codec},
+          {"sampled_sha256", v.sampled_sha256}};
+}
+
+VideoIdentity video_identity_from_json(const json& j) {
+  VideoIdentity v;
+  v.name = j.at("name");
+  v.bytes = j.at("bytes");
+  v.width = j.at("width");
+  v.height = j.at("height");
+  v.frame_rate = j.at("frame_rate");
+  const std::string fraction = j.at("frame_rate_fraction");
+  auto slash = fraction.find('/');
+  if (slash == std::string::npos) throw ParseError("frame_rate_fraction '" + fraction + "' is not N/D");
+  v.rate_num = std::stoi(fraction.substr(0, slash));
+  v.rate_den = std::stoi(fraction.substr(slash + 1));
+  v.duration_s = j.at("duration_s");
+  v.frames = j.at("frames");
+  v.codec = j.at("codec");
+  v.sampled_sha256 = j.at("sampled_sha256");
+  return v;
+}
+
+bool same_video(const VideoIdentity& a, const VideoIdentity& b) {
+  return a.bytes == b.bytes && a.width == b.width && a.height == b.height && a.rate_num == b.rate_num &&
+         a.rate_den == b.rate_den && a.frames == b.frames && a.codec == b.codec && a.sampled_sha256 == b.sampled_sha256;
+}
+
+struct VideoReader::State {
+  AVFormatContext* format = nullptr;
+  AVCodecContext* codec = nullptr;
+  SwsContext* sws = nullptr;
+  AVFrame* frame = nullptr;
+  AVPacket* packet = nullptr;
+  int stream = -1;
+  AVRational time_base{1, 1}, rate{0, 1};
+  std::int64_t start_pts = 0;
+  int out_w = 0, out_h = 0;
+  std::vector<std::uint8_t> bgr;
+  int sws_format = -1, sws_w = 0, sws_h = 0;
+
+  ~State() {
+    sws_freeContext(sws);
+    av_frame_free(&frame);
+    av_packet_free(&packet);
+    avcodec_free_context(&codec);
+    avformat_close_input(&format);
+  }
+
+  std::int64_t index_of(std::int64_t pts) const {
+    return av_rescale_q_rnd(pts - start_pts, time_base, av_inv_q(rate), static_cast<AVRounding>(AV_ROUND_NEAR_INF));
+  }
+  std::int64_t pts_of(std::int64_t index) const { return start_pts + av_rescale_q(index, av_inv_q(rate), time_base); }
+
+  bool at_start = true;  // nothing read since opening: frame 0 is next without a seek
+
+  // Seeks so that decoding starts at a keyframe at or before frame `index` (the container's index
+  // permitting: the caller checks). `index` 0 goes back to the very start.
+  void seek(std::int64_t index) {
+    const std::int64_t ts = index > 0 ? pts_of(index) : std::numeric_limits<std::int64_t>::min();
+    int rc = avformat_seek_file(format, stream, std::numeric_limits<std::int64_t>::min(), ts, ts, 0);
+    if (rc < 0) rc = av_seek_frame(format, stream, index > 0 ? ts : start_pts, AVSEEK_FLAG_BACKWARD);
+    if (rc < 0) throw ParseError(std::string("cannot seek: ") + av_error(rc));
+    avcodec_flush_buffers(codec);
+    at_start = false;
+  }
+
+  const std::uint8_t* convert(const AVFrame* f) {
+    if (!sws || sws_format != f->format || sws_w != f->width || sws_h != f->height) {
+      sws_freeContext(sws);
+      sws = sws_getContext(f->width, f->height, static_cast<AVPixelFormat>(f->format), out_w, out_h, AV_PIX_FMT_BGR24,
+                           SWS_BILINEAR, nullptr, nullptr, nullptr);
+      if (!sws) throw ParseError("cannot convert frames of pixel format " + std::to_string(f->format));
+      sws_format = f->format;
+      sws_w = f->width;
+      sws_h = f->height;
+    }
+    std::uint8_t* dst[4] = {bgr.data(), nullptr, nullptr, nullptr};
+    int stride[4] = {out_w * 3, 0, 0, 0};
+    sws_scale(sws, f->data, f->linesize, 0, f->height, dst, stride);
+    return bgr.data();
+  }
+};
+
+VideoReader::VideoReader(const std::filesystem::path& path, const DecodeOptions& options) : s_(std::make_unique<State>()) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw ParseError(path.string() + ": no such file");
+  // libav's own messages ("concealing errors in B frame") only with -v: damage is reported by us.
+  if (spdlog::get_level() > spdlog::level::debug) av_log_set_level(AV_LOG_FATAL);
+  int rc = avformat_open_input(&s_->format, path.c_str(), nullptr, nullptr);
+  if (rc < 0) throw ParseError(path.string() + ": not a video: " + av_error(rc));
+  rc = avformat_find_stream_info(s_->format, nullptr);
+  if (rc < 0) throw ParseError(path.string() + ": cannot read stream info: " + av_error(rc));
+  const AVCodec* decoder = nullptr;
+  s_->stream = av_find_best_stream(s_->format, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0);
+  if (s_->stream < 0 || !decoder) throw ParseError(path.string() + ": no video stream (or no decoder for it)");
+  AVStream* st = s_->format->streams[s_->stream];
+  s_->time_base = st->time_base;
+  s_->rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+  if (s_->rate.num <= 0 || s_->rate.den <= 0) throw ParseError(path.string() + ": the video stream has no frame rate");
+  s_->start_pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+  // Every stream but the video one is skipped by the demuxer.
+  for (unsigned i = 0; i < s_->format->nb_streams; ++i)
+    if (static_cast<int>(i) != s_->stream) s_->format->streams[i]->discard = AVDISCARD_ALL;
+
+  s_->codec = avcodec_alloc_context3(decoder);
+  avcodec_parameters_to_context(s_->codec, st->codecpar);
+  s_->codec->thread_count = options.threads;
+  s_->codec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  if (options.skip_loop_filter) s_->codec->skip_loop_filter = AVDISCARD_ALL;
+  rc = avcodec_open2(s_->codec, decoder, nullptr);
+  if (rc < 0) throw ParseError(path.string() + ": cannot open the " + decoder->name + " decoder: " + av_error(rc));
+  s_->frame = av_frame_alloc();
+  s_->packet = av_packet_alloc();
+
+  const int w = st->codecpar->width, h = st->codecpar->height;
+  if (w <= 0 || h <= 0) throw ParseError(path.string() + ": the video stream has no size");
+  const int factor = std::max(1, w / std::max(1, options.target_width));
+  s_->out_w = std::max(1, w / factor);
+  s_->out_h = std::max(1, h / factor);
+  s_->bgr.resize(static_cast<size_t>(s_->out_w) * static_cast<size_t>(s_->out_h) * 3);
+
+  auto& id = identity_;
+  id.name = path.filename().string();
+  id.bytes = static_cast<std::int64_t>(std::filesystem::file_size(path));
+  id.width = w;
+  id.height = h;
+  id.rate_num = s_->rate.num;
+  id.rate_den = s_->rate.den;
+  id.frame_rate = av_q2d(s_->rate);
+  if (st->duration > 0) id.duration_s = static_cast<double>(st->duration) * av_q2d(st->time_base);
+  else if (s_->format->duration > 0) id.duration_s = static_cast<double>(s_->format->duration) / AV_TIME_BASE;
+  id.frames = st->nb_frames > 0 ? st->nb_frames : std::llround(id.duration_s * id.frame_rate);
+  id.codec = avcodec_get_name(st->codecpar->codec_id);
+  id.sampled_sha256 = sampled_sha256(path, id.bytes);
+}
+
+VideoReader::~VideoReader() = default;
+
+std::pair<int, int> VideoReader::scaled_size() const { return {s_->out_w, s_->out_h}; }
+
+std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbehind,
+                               const std::function<bool(const Frame&)>& on_frame) {
+  auto& s = *s_;
+  const std::int64_t from = std::max<std::int64_t>(0, first - lookbehind);
+  damaged_.clear();
+  decode_errors_ = 0;
+  frames_decoded_ = 0;
+
+  // Where decoding starts: frame 0 of a fresh reader needs no seek. Otherwise seek, and trust the
+  // decoder only from a keyframe at or before `from`; a container without a usable index may land
+  // later, so step back further (2 s, 20 s before), and at last decode from the very start.
+  const std::int64_t rate = std::max<std::int64_t>(1, std::llround(av_q2d(s.rate)));
+  std::vector<std::int64_t> starts;
+  if (from > 0) starts = {from, from - 2 * rate, from - 20 * rate};
+  starts.push_back(0);
+  size_t attempt = 0;
+  if (from > 0 || !s.at_start) s.seek(starts[attempt]);
+  s.at_start = false;
+  bool keyed = from == 0;  // from the very start every frame counts (even a broken first one)
+
+  std::int64_t last = -1;  // last frame index seen (delivered or skipped)
+  std::int64_t next = from;
+  bool stop = false, pending_error = false, restart = false;
+
+  auto note_damage = [&](std::int64_t a, std::int64_t b, const std::string& why) {
+    if (b < a || b < first) return;
+    a = std::max(a, first);
+    if (!damaged_.empty() && damaged_.back().last + 1 >= a && damaged_.back().reason == why) damaged_.back().last = std::max(damaged_.back().last, b);
+    else damaged_.push_back({a, b, why});
+  };
+
+  auto take = [&]() {  // drains decoded frames
+    for (;;) {
+      int rc = avcodec_receive_frame(s.codec, s.frame);
+      if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return;
+      if (rc < 0) {
+        ++decode_errors_;
+        pending_error = true;
+        continue;
+      }
+      ++frames_decoded_;
+      struct Unref {
+        AVFrame* f;
+        ~Unref() { av_frame_unref(f); }
+      } unref{s.frame};  // on every path out of this iteration
+      const std::int64_t pts = s.frame->best_effort_timestamp;
+      const bool key = s.frame->key_frame != 0;
+      const bool corrupt = (s.frame->flags & AV_FRAME_FLAG_CORRUPT) || s.frame->decode_error_flags;
+      if (pts == AV_NOPTS_VALUE) {
+        ++decode_errors_;
+        continue;
+      }
+      const std::int64_t index = s.index_of(pts);
+      if (!keyed) {
+        if (!key) continue;  // after a seek: frames before the first keyframe are not trustworthy
+        if (index > from) {  // landed too late
+          restart = true;
+          return;
+        }
+        keyed = true;
+      }
+      if (index <= last) continue;  // a repeated timestamp: not a new frame
+      if (end >= 0 && index >= end) {
+        stop = true;
+        return;
+      }
+      if (last >= 0 && index > last + 1) note_damage(last + 1, index - 1, "frames missing (undecodable)");
+      if (corrupt || pending_error) note_damage(index, index, "decoded with errors");
+      pending_error = false;
+      last = index;
+      if (index >= from) {
+        next = index + 1;
+        if (!on_frame(Frame{index, s.out_w, s.out_h, s.convert(s.frame)})) stop = true;
+      }
+      if (stop) return;
+    }
+  };
+
+  bool flushing = false;
+  while (!stop) {
+    if (!flushing) {
+      int rc = av_read_frame(s.format, s.packet);
+      if (rc < 0) {
+        flushing = true;
+        avcodec_send_packet(s.codec, nullptr);
+      } else {
+        if (s.packet->stream_index == s.stream) {
+          rc = avcodec_send_packet(s.codec, s.packet);
+          if (rc < 0 && rc != AVERROR(EAGAIN)) {
+            ++decode_errors_;
+            pending_error = true;
+          }
+        }
+        av_packet_unref(s.packet);
+      }
+    }
+    take();
+    // The end came before any trustworthy frame: the seek landed too late too.
+    if (flushing && !keyed && attempt + 1 < starts.size()) restart = true;
+    if (restart) {
+      restart = false;
+      flushing = false;
+      s.seek(starts[++attempt]);
+      keyed = starts[attempt] == 0;
+      last = -1;
+      continue;
+    }
+    if (flushing) break;
+  }
+  return next;
+}
+
+}  // namespace kb::scene

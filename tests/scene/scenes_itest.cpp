@@ -1,0 +1,225 @@
+// `kubench scenes detect | merge` on videos the test makes with ffmpeg (lavfi sources joined by
+// the concat filter: the cuts are the running sums of the segment lengths): exact hard cuts,
+// fades, the minimum scene length, every split N = 1…7 equal to the single pass (metrics and
+// all), work really split, merge's refusals, corrupt and non-video input.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/files.h"
+#include "core/process.h"
+#include "support/test_support.h"
+
+namespace kb::test {
+namespace {
+
+using nlohmann::json;
+
+struct Segment {
+  std::string source;  // lavfi source name
+  int frames;
+  std::string extra;   // filters after trim (fades)
+};
+
+// 320×240, 25 fps, libx264 crf 18; `gop` sets the keyframe interval (0: x264's default).
+void make_cut_video(const std::filesystem::path& out, const std::vector<Segment>& segments, int gop = 0) {
+  ProcessSpec spec;
+  spec.argv = {"ffmpeg", "-v", "error", "-y"};
+  std::string graph, joined;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    spec.argv.insert(spec.argv.end(), {"-f", "lavfi", "-i", segments[i].source + "=s=320x240:r=25"});
+    graph += "[" + std::to_string(i) + ":v]trim=end_frame=" + std::to_string(segments[i].frames) + ",setpts=PTS-STARTPTS,format=yuv420p" +
+             segments[i].extra + "[s" + std::to_string(i) + "];";
+    joined += "[s" + std::to_string(i) + "]";
+  }
+  graph += joined + "concat=n=" + std::to_string(segments.size()) + ":v=1:a=0[out]";
+  spec.argv.insert(spec.argv.end(), {"-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18"});
+  if (gop > 0) spec.argv.insert(spec.argv.end(), {"-g", std::to_string(gop)});
+  spec.argv.push_back(out.string());
+  auto r = run_process(spec);
+  ASSERT_TRUE(r.ok()) << r.describe() << r.stderr_text;
+}
+
+const std::vector<Segment> kV1 = {{"testsrc2", 30, ""}, {"smptebars", 45, ""}, {"mandelbrot", 45, ""}, {"rgbtestsrc", 30, ""}};
+
+json detect_json(const std::vector<std::string>& args) {
+  std::vector<std::string> a = {"scenes", "detect"};
+  a.insert(a.end(), args.begin(), args.end());
+  a.insert(a.end(), {"-q", "-o", "json"});
+  auto r = run_kubench(a);
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  return json::parse(r.stdout_text, nullptr, false);
+}
+
+class Scenes : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::filesystem::path v1 = dir / "cuts_30_75_120.mp4";
+  void SetUp() override { make_cut_video(v1, kV1); }
+};
+
+TEST_F(Scenes, HardCutsFoundExactlyByContentAndAdaptive) {
+  auto doc = detect_json({v1.string()});
+  EXPECT_EQ(doc["schema"], "kubench/scenes/v1");
+  EXPECT_EQ(doc["cuts"], json({30, 75, 120}));
+  EXPECT_EQ(doc["frames"], 150);
+  ASSERT_EQ(doc["scenes"].size(), 4u);
+  EXPECT_EQ(doc["scenes"][1]["start_frame"], 30);
+  EXPECT_EQ(doc["scenes"][1]["end_frame"], 75);
+  EXPECT_DOUBLE_EQ(doc["scenes"][3]["start_s"].get<double>(), 4.8);
+  EXPECT_EQ(detect_json({v1.string(), "--detector", "adaptive"})["cuts"], json({30, 75, 120}));
+  // The threshold reaches the detector: nothing scores 95.
+  EXPECT_EQ(detect_json({v1.string(), "--threshold", "95"})["cuts"], json::array());
+
+  auto csv = run_kubench({"scenes", "detect", v1.string(), "-q", "-o", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.stderr_text;
+  EXPECT_EQ(csv.stdout_text.substr(0, csv.stdout_text.find('\n')), "Timecode List:,00:00:01.200,00:00:03.000,00:00:04.800");
+  EXPECT_NE(csv.stdout_text.find("\n4,121,00:00:04.800,4.800,150,00:00:06.000,6.000,30,00:00:01.200,1.200\n"), std::string::npos)
+      << csv.stdout_text;
+  auto edl = run_kubench({"scenes", "detect", v1.string(), "-q", "-o", "edl"});
+  EXPECT_NE(edl.stdout_text.find("004  AX       V     C        00:00:04:20 00:00:06:00"), std::string::npos) << edl.stdout_text;
+}
+
+TEST_F(Scenes, NoCutIsOneSceneAndMinimumLengthMergesCloseCuts) {
+  auto v0 = dir / "no_cut.mp4";
+  make_cut_video(v0, {{"testsrc2", 150, ""}});
+  auto doc = detect_json({v0.string()});
+  EXPECT_EQ(doc["cuts"], json::array());
+  ASSERT_EQ(doc["scenes"].size(), 1u);
+  EXPECT_EQ(doc["scenes"][0]["end_frame"], 150);
+
+  auto v2 = dir / "short_30_35_75.mp4";
+  make_cut_video(v2, {{"testsrc2", 30, ""}, {"smptebars", 5, ""}, {"mandelbrot", 40, ""}, {"rgbtestsrc", 30, ""}});
+  EXPECT_EQ(detect_json({v2.string()})["cuts"], json({30, 75}));
+  EXPECT_EQ(detect_json({v2.string(), "--min-scene-len", "1"})["cuts"], json({30, 35, 75}));
+}
+
+TEST_F(Scenes, FadeIsCutAtItsMiddle) {
+  auto v3 = dir / "fade_60.mp4";
+  make_cut_video(v3, {{"testsrc2", 60, ",fade=t=out:start_frame=40:nb_frames=20"}, {"smptebars", 60, ",fade=t=in:start_frame=0:nb_frames=20"}});
+  EXPECT_EQ(detect_json({v3.string(), "--detector", "threshold"})["cuts"], json({61}));
+}
+
+TEST_F(Scenes, EverySplitEqualsTheSinglePass) {
+  auto single = run_kubench({"scenes", "detect", v1.string(), "-q", "-o", "csv", "--stats", (dir / "single.csv").string()});
+  ASSERT_EQ(single.exit_code, 0) << single.stderr_text;
+  const auto single_stats = read_file(dir / "single.csv");
+  for (int n = 1; n <= 7; ++n) {
+    std::vector<std::string> merge = {"scenes", "merge", "-o", "csv", "--stats", (dir / ("merged-" + std::to_string(n) + ".csv")).string()};
+    for (int i = n - 1; i >= 0; --i) {  // shard files given in any order
+      auto out = (dir / ("n" + std::to_string(n) + "-" + std::to_string(i) + ".json")).string();
+      auto r = run_kubench({"scenes", "detect", v1.string(), "-q", "--shard", std::to_string(i) + "/" + std::to_string(n), "--shard-out", out});
+      ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+      merge.push_back(out);
+    }
+    auto merged = run_kubench(merge);
+    ASSERT_EQ(merged.exit_code, 0) << merged.stderr_text;
+    EXPECT_EQ(merged.stdout_text, single.stdout_text) << "N = " << n;
+    EXPECT_EQ(read_file(dir / ("merged-" + std::to_string(n) + ".csv")), single_stats) << "N = " << n;
+  }
+  // N = 2 splits exactly on the cut at 75: its shard starts on the cut and still sees it.
+  auto s1 = json::parse(read_file(dir / "n2-1.json"));
+  EXPECT_EQ(s1["range"]["first"], 75);
+  EXPECT_GT(s1["metrics"]["delta_hue"][0].get<double>() + s1["metrics"]["delta_lum"][0].get<double>(), 50);
+
+  // Local parallel: the same answer.
+  auto parallel = run_kubench({"scenes", "detect", v1.string(), "-q", "--jobs", "3", "-o", "csv"});
+  ASSERT_EQ(parallel.exit_code, 0) << parallel.stderr_text;
+  EXPECT_EQ(parallel.stdout_text, single.stdout_text);
+}
+
+TEST_F(Scenes, ShardsDecodeOnlyTheirRange) {
+  // 600 frames with a keyframe every 25: a shard decodes its 150 frames and at most one GOP before.
+  auto v4 = dir / "long_scene.mp4";
+  make_cut_video(v4, {{"testsrc2", 100, ""}, {"smptebars", 300, ""}, {"mandelbrot", 200, ""}}, 25);
+  std::int64_t total = 0;
+  std::vector<std::string> merge = {"scenes", "merge", "-o", "json"};
+  for (int i = 0; i < 4; ++i) {
+    auto out = (dir / ("long-" + std::to_string(i) + ".json")).string();
+    auto r = run_kubench({"scenes", "detect", v4.string(), "-q", "--shard", std::to_string(i) + "/4", "--shard-out", out});
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    auto shard = json::parse(read_file(out));
+    const std::int64_t decoded = shard["frames_decoded"];
+    EXPECT_LE(decoded, 150 + 25 + 1) << "shard " << i;
+    EXPECT_EQ(shard["metrics"]["frame"].size(), 150u);
+    total += decoded;
+    merge.push_back(out);
+  }
+  EXPECT_LE(total, 600 + 4 * 26);
+  auto merged = run_kubench(merge);
+  ASSERT_EQ(merged.exit_code, 0) << merged.stderr_text;
+  auto doc = json::parse(merged.stdout_text);
+  EXPECT_EQ(doc["cuts"], json({100, 400}));
+  EXPECT_EQ(doc["frames"], 600);
+}
+
+TEST_F(Scenes, MergeRefusesAMissingOrForeignShard) {
+  std::vector<std::string> shards;
+  for (int i = 0; i < 3; ++i) {
+    shards.push_back((dir / ("s" + std::to_string(i) + ".json")).string());
+    ASSERT_EQ(run_kubench({"scenes", "detect", v1.string(), "-q", "--shard", std::to_string(i) + "/3", "--shard-out", shards.back()}).exit_code, 0);
+  }
+  auto r = run_kubench({"scenes", "merge", shards[0], shards[2]});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("shard 1/3 is missing"), std::string::npos) << r.stderr_text;
+
+  auto other = dir / "other.mp4";
+  make_cut_video(other, {{"smptebars", 150, ""}});
+  auto foreign = (dir / "foreign.json").string();
+  ASSERT_EQ(run_kubench({"scenes", "detect", other.string(), "-q", "--shard", "1/3", "--shard-out", foreign}).exit_code, 0);
+  r = run_kubench({"scenes", "merge", shards[0], foreign, shards[2]});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("shard 1/3 is of another video (other.mp4"), std::string::npos) << r.stderr_text;
+
+  write_text(dir / "junk.json", "{\"schema\": \"kubench/bench/v1\"}");
+  r = run_kubench({"scenes", "merge", shards[0], (dir / "junk.json").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("not a kubench scene shard result"), std::string::npos) << r.stderr_text;
+}
+
+TEST_F(Scenes, CorruptMiddleIsReportedAndDetectionGoesOn) {
+  // MPEG-TS resynchronises after damage; 6000 bytes of garbage in the middle lose a frame or more.
+  auto ts = dir / "v1.ts";
+  ProcessSpec spec;
+  spec.argv = {"ffmpeg", "-v", "error", "-y", "-i", v1.string(), "-c", "copy", ts.string()};
+  ASSERT_TRUE(run_process(spec).ok());
+  {
+    std::fstream f(ts, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(ts) / 2));
+    std::string junk(6000, '\x55');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto r = run_kubench({"scenes", "detect", ts.string(), "--threads", "1", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  auto doc = json::parse(r.stdout_text);
+  EXPECT_EQ(doc["cuts"], json({30, 75, 120}));
+  ASSERT_FALSE(doc["damaged"].empty());
+  EXPECT_GT(doc["damaged"][0]["first"].get<int>(), 75);
+  EXPECT_LT(doc["damaged"][0]["last"].get<int>(), 120);
+  EXPECT_NE(r.stderr_text.find("damaged"), std::string::npos) << r.stderr_text;
+}
+
+TEST_F(Scenes, BadInputIsOneLineAndExit2) {
+  write_text(dir / "notes.mp4", "not a video at all\n");
+  auto r = run_kubench({"scenes", "detect", (dir / "notes.mp4").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("notes.mp4: not a video"), std::string::npos) << r.stderr_text;
+  r = run_kubench({"scenes", "detect", (dir / "missing.mp4").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("missing.mp4: no such file"), std::string::npos) << r.stderr_text;
+  r = run_kubench({"scenes", "detect", v1.string(), "--shard", "3/3", "--shard-out", (dir / "x.json").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("--shard index 3 is outside"), std::string::npos) << r.stderr_text;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.json"));
+  // An audio-only file has no video stream.
+  ProcessSpec spec;
+  spec.argv = {"ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=d=1", (dir / "tone.m4a").string()};
+  ASSERT_TRUE(run_process(spec).ok());
+  r = run_kubench({"scenes", "detect", (dir / "tone.m4a").string(), "--jobs", "2"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("no video stream"), std::string::npos) << r.stderr_text;
+}
+
+}  // namespace
+}  // namespace kb::test
