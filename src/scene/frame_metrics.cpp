@@ -25,7 +25,7 @@ const HsvTables& tables() {
 }
 }  // namespace
 
-void bgr_to_hsv(const std::uint8_t* bgr, std::uint8_t* hsv, size_t pixels) {
+void bgr_to_hsv(const std::uint8_t* bgr, std::uint8_t* hue, std::uint8_t* sat, std::uint8_t* val, size_t pixels) {
   const auto& t = tables();
   for (size_t i = 0; i < pixels; ++i) {
     const int b = bgr[3 * i], g = bgr[3 * i + 1], r = bgr[3 * i + 2];
@@ -36,28 +36,37 @@ void bgr_to_hsv(const std::uint8_t* bgr, std::uint8_t* hsv, size_t pixels) {
     int h = (vr & (g - b)) + (~vr & ((vg & (b - r + 2 * diff)) + ((~vg) & (r - g + 4 * diff))));
     h = (h * t.hdiv[diff] + (1 << (kShift - 1))) >> kShift;
     h += h < 0 ? 180 : 0;
-    hsv[3 * i] = static_cast<std::uint8_t>(h);
-    hsv[3 * i + 1] = static_cast<std::uint8_t>(s);
-    hsv[3 * i + 2] = static_cast<std::uint8_t>(v);
+    hue[i] = static_cast<std::uint8_t>(h);
+    sat[i] = static_cast<std::uint8_t>(s);
+    val[i] = static_cast<std::uint8_t>(v);
   }
 }
+
+namespace {
+std::uint64_t sum_abs_diff(const std::uint8_t* a, const std::uint8_t* b, size_t n) {
+  std::uint64_t total = 0;
+  for (size_t i = 0; i < n; ++i) total += static_cast<std::uint32_t>(a[i] > b[i] ? a[i] - b[i] : b[i] - a[i]);
+  return total;
+}
+std::uint64_t sum_bytes(const std::uint8_t* a, size_t n) {
+  std::uint64_t total = 0;
+  for (size_t i = 0; i < n; ++i) total += a[i];
+  return total;
+}
+}  // namespace
 
 FrameMetric MetricsCalculator::add(std::int64_t frame, const std::uint8_t* bgr, int width, int height) {
   const size_t pixels = static_cast<size_t>(width) * static_cast<size_t>(height);
   current_.resize(pixels * 3);
-  bgr_to_hsv(bgr, current_.data(), pixels);
+  bgr_to_hsv(bgr, current_.data(), current_.data() + pixels, current_.data() + 2 * pixels, pixels);
   FrameMetric m;
   m.frame = frame;
-  std::uint64_t sum_bgr = 0;
-  for (size_t i = 0; i < pixels * 3; ++i) sum_bgr += bgr[i];
-  m.brightness = static_cast<float>(static_cast<double>(sum_bgr) / static_cast<double>(pixels * 3));
+  m.brightness = static_cast<float>(static_cast<double>(sum_bytes(bgr, pixels * 3)) / static_cast<double>(pixels * 3));
   if (has_previous_ && frame != first_ && previous_.size() == current_.size()) {
-    std::uint64_t d[3] = {0, 0, 0};
-    for (size_t i = 0; i < pixels; ++i)
-      for (int c = 0; c < 3; ++c) d[c] += static_cast<std::uint64_t>(std::abs(int(current_[3 * i + c]) - int(previous_[3 * i + c])));
-    m.delta_hue = static_cast<float>(static_cast<double>(d[0]) / static_cast<double>(pixels));
-    m.delta_sat = static_cast<float>(static_cast<double>(d[1]) / static_cast<double>(pixels));
-    m.delta_lum = static_cast<float>(static_cast<double>(d[2]) / static_cast<double>(pixels));
+    const double n = static_cast<double>(pixels);
+    m.delta_hue = static_cast<float>(static_cast<double>(sum_abs_diff(current_.data(), previous_.data(), pixels)) / n);
+    m.delta_sat = static_cast<float>(static_cast<double>(sum_abs_diff(current_.data() + pixels, previous_.data() + pixels, pixels)) / n);
+    m.delta_lum = static_cast<float>(static_cast<double>(sum_abs_diff(current_.data() + 2 * pixels, previous_.data() + 2 * pixels, pixels)) / n);
   }
   previous_.swap(current_);
   has_previous_ = true;

@@ -25,10 +25,15 @@ ShardSpec parse_shard(const std::string& text) {
   return {static_cast<int>(*i), static_cast<int>(*n)};
 }
 
-std::pair<std::int64_t, std::int64_t> shard_range(const ShardSpec& s, std::int64_t frames) {
-  const std::int64_t first = frames * s.index / s.count;
-  const std::int64_t end = s.index + 1 == s.count ? -1 : frames * (s.index + 1) / s.count;
-  return {first, end};
+std::pair<std::int64_t, std::int64_t> shard_range(const ShardSpec& s, std::int64_t frames, const std::vector<std::int64_t>& keyframes) {
+  auto border = [&](std::int64_t i) -> std::int64_t {  // start of shard i
+    const std::int64_t nominal = frames * i / s.count;
+    if (i == 0) return 0;
+    const std::int64_t next = frames * (i + 1) / s.count;
+    auto k = std::lower_bound(keyframes.begin(), keyframes.end(), nominal);
+    return k != keyframes.end() && *k < next ? *k : nominal;
+  };
+  return {border(s.index), s.index + 1 == s.count ? -1 : border(s.index + 1)};
 }
 
 json to_json(const ShardResult& r) {
@@ -93,20 +98,20 @@ ShardResult detect_shard(const std::filesystem::path& video, const ShardSpec& sh
   r.video = reader.identity();
   r.settings = settings;
   r.shard = shard;
-  auto [first, end] = shard_range(shard, r.video.frames);
+  auto [first, end] = shard_range(shard, r.video.frames, reader.keyframes());
   r.first = first;
   r.to_end_of_stream = end < 0;
-  // The frame before `first` is decoded too: frame differences need their predecessor.
+  // The next shard's first frame is decoded too: its difference needs its predecessor, which
+  // only this shard has. (That shard's own value for it is replaced at merge.)
   MetricsCalculator calc(0);
   std::int64_t count = 0;
-  std::int64_t next = reader.read(first, end, 1, [&](const Frame& f) {
-    FrameMetric m = calc.add(f.index, f.bgr, f.width, f.height);
-    if (f.index >= first) r.metrics.push_back(m);
+  std::int64_t next = reader.read(first, end < 0 ? -1 : end + 1, 0, [&](const Frame& f) {
+    r.metrics.push_back(calc.add(f.index, f.bgr, f.width, f.height));
     if (progress && (++count & 63) == 0) progress(f.index);
     return !interrupted();
   });
   if (interrupted()) throw Interrupted();
-  r.end = end < 0 ? std::max(next, first) : end;
+  r.end = end < 0 ? std::max(next, first) : end;  // (the last shard's end is where the stream ended)
   r.damaged = reader.damaged();
   r.decode_errors = reader.decode_errors();
   r.frames_decoded = reader.frames_decoded();
@@ -146,7 +151,10 @@ SceneList merge_shards(std::vector<ShardResult> shards) {
     if (s.to_end_of_stream != (s.shard.index + 1 == count))
       throw UsageError("shard " + std::to_string(s.shard.index) + "/" + std::to_string(count) + " has a wrong end");
     expected_first = s.end;
-    list.metrics.insert(list.metrics.end(), s.metrics.begin(), s.metrics.end());
+    auto from = s.metrics.begin();
+    // This shard's first frame was also the previous shard's look-ahead, which had its predecessor.
+    if (!list.metrics.empty() && from != s.metrics.end() && from->frame == list.metrics.back().frame) ++from;
+    list.metrics.insert(list.metrics.end(), from, s.metrics.end());
     list.damaged.insert(list.damaged.end(), s.damaged.begin(), s.damaged.end());
     list.decode_errors += s.decode_errors;
   }

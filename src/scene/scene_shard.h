@@ -1,7 +1,8 @@
 // Sharded scene detection that gives the single pass's answer for any number of shards.
 //
-// A shard decodes only its frame range (plus the one frame before it that the frame differences
-// need) and records every frame's metrics; `merge_shards` checks the shards belong together
+// A shard decodes only its frame range plus the first frame of the next one, and records every
+// frame's metrics: the frame difference at a border is the earlier shard's, which decoded its
+// predecessor, so the later shard starts at its own keyframe-aligned first frame; `merge_shards` checks the shards belong together
 // (same video, same settings, ranges contiguous from 0 to the end) and runs the detector over the
 // joined metrics — so the minimum scene length, the adaptive window and fades that cross a border
 // are decided exactly as in one pass. A single pass is the one-shard case of the same code.
@@ -23,8 +24,11 @@ struct ShardSpec {
 // "2/8" (0-based index); UsageError for an index outside its count.
 ShardSpec parse_shard(const std::string& text);
 // Frame range [first, end) of a shard of a `frames`-frame video; the last shard's end is -1 (to
-// the end of the stream, whatever the container's frame count said).
-std::pair<std::int64_t, std::int64_t> shard_range(const ShardSpec& shard, std::int64_t frames);
+// the end of the stream, whatever the container's frame count said). Each border moves forward to
+// the first of `keyframes` at or after it (while it stays before the next border), so a shard
+// starts decoding right at its first frame; without keyframes the borders are N equal parts.
+std::pair<std::int64_t, std::int64_t> shard_range(const ShardSpec& shard, std::int64_t frames,
+                                                  const std::vector<std::int64_t>& keyframes = {});
 
 struct ShardResult {
   VideoIdentity video;
@@ -33,7 +37,7 @@ struct ShardResult {
   std::int64_t first = 0;
   std::int64_t end = 0;                 // one past the last frame of the range actually decoded
   bool to_end_of_stream = false;        // the last shard: its end is the video's end
-  std::vector<FrameMetric> metrics;     // frames first…end-1 that decoded
+  std::vector<FrameMetric> metrics;     // frames first…end that decoded (end: the next shard's first)
   std::vector<DamagedRange> damaged;
   std::int64_t decode_errors = 0;
   std::int64_t frames_decoded = 0;      // including those before the range since the keyframe

@@ -10,6 +10,10 @@ extern "C" {
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -118,7 +122,92 @@ struct VideoReader::State {
     at_start = false;
   }
 
+  // Bilinear taps as OpenCV's INTER_LINEAR resize (what PySceneDetect downscales with): output
+  // pixel d samples source coordinate (d + 0.5) · src/dst − 0.5 from its 2 × 2 neighbours. Only
+  // these taps are read, so a 1080p frame costs ~1/50 of swscale's full area filter.
+  struct Taps {
+    std::vector<int> i0, i1, w1;  // w1 in 1/2048
+  };
+  static Taps taps(int src, int dst) {
+    Taps t;
+    const double scale = static_cast<double>(src) / dst;
+    for (int d = 0; d < dst; ++d) {
+      double x = (d + 0.5) * scale - 0.5;
+      if (x < 0) x = 0;
+      int i = static_cast<int>(x);
+      if (i >= src - 1) {
+        i = src - 1;
+        x = i;
+      }
+      t.i0.push_back(i);
+      t.i1.push_back(std::min(i + 1, src - 1));
+      t.w1.push_back(static_cast<int>(std::lround((x - i) * 2048)));
+    }
+    return t;
+  }
+  Taps luma_x, luma_y, chroma_x, chroma_y;
+  int taps_w = 0, taps_h = 0;
+
+  // One output row of one plane, bilinear (weights in 1/2048; 32-bit sums cannot overflow).
+  static void sample_row(const std::uint8_t* plane, int stride, const Taps& tx, const Taps& ty, int dy, int* out, int n) {
+    const std::uint8_t* r0 = plane + static_cast<std::ptrdiff_t>(ty.i0[static_cast<size_t>(dy)]) * stride;
+    const std::uint8_t* r1 = plane + static_cast<std::ptrdiff_t>(ty.i1[static_cast<size_t>(dy)]) * stride;
+    const int wy = ty.w1[static_cast<size_t>(dy)];
+    for (int x = 0; x < n; ++x) {
+      const auto i0 = static_cast<size_t>(tx.i0[static_cast<size_t>(x)]), i1 = static_cast<size_t>(tx.i1[static_cast<size_t>(x)]);
+      const int wx = tx.w1[static_cast<size_t>(x)];
+      const int a = r0[i0] * (2048 - wx) + r0[i1] * wx;
+      const int b = r1[i0] * (2048 - wx) + r1[i1] * wx;
+      out[x] = static_cast<int>((static_cast<std::uint32_t>(a >> 11) * static_cast<std::uint32_t>(2048 - wy) +
+                                 static_cast<std::uint32_t>(b >> 11) * static_cast<std::uint32_t>(wy) + 1024) >> 11);
+    }
+  }
+  std::vector<int> row_y, row_u, row_v;
+
+  // 8-bit 4:2:0 planar (nearly every H.264/HEVC file): sampled, then YUV → BGR (BT.601).
+  const std::uint8_t* convert_yuv420(const AVFrame* f, bool full_range) {
+    if (taps_w != f->width || taps_h != f->height) {
+      luma_x = taps(f->width, out_w);
+      luma_y = taps(f->height, out_h);
+      chroma_x = taps((f->width + 1) / 2, out_w);
+      chroma_y = taps((f->height + 1) / 2, out_h);
+      taps_w = f->width;
+      taps_h = f->height;
+      row_y.assign(static_cast<size_t>(out_w), 0);
+      row_u.assign(static_cast<size_t>(out_w), 0);
+      row_v.assign(static_cast<size_t>(out_w), 0);
+    }
+    auto clip = [](int v) { return static_cast<std::uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v); };
+    std::uint8_t* out = bgr.data();
+    for (int y = 0; y < out_h; ++y) {
+      sample_row(f->data[0], f->linesize[0], luma_x, luma_y, y, row_y.data(), out_w);
+      sample_row(f->data[1], f->linesize[1], chroma_x, chroma_y, y, row_u.data(), out_w);
+      sample_row(f->data[2], f->linesize[2], chroma_x, chroma_y, y, row_v.data(), out_w);
+      for (size_t x = 0; x < static_cast<size_t>(out_w); ++x) {
+        const int Y = row_y[x], U = row_u[x] - 128, V = row_v[x] - 128;
+        int r, g, b;
+        if (full_range) {
+          r = Y + ((359 * V + 128) >> 8);
+          g = Y - ((88 * U + 183 * V + 128) >> 8);
+          b = Y + ((454 * U + 128) >> 8);
+        } else {
+          const int c = 298 * (Y - 16);
+          r = (c + 409 * V + 128) >> 8;
+          g = (c - 100 * U - 208 * V + 128) >> 8;
+          b = (c + 516 * U + 128) >> 8;
+        }
+        *out++ = clip(b);
+        *out++ = clip(g);
+        *out++ = clip(r);
+      }
+    }
+    return bgr.data();
+  }
+
   const std::uint8_t* convert(const AVFrame* f) {
+    if (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P)
+      return convert_yuv420(f, f->format == AV_PIX_FMT_YUVJ420P || f->color_range == AVCOL_RANGE_JPEG);
+    // Anything else (10-bit, 4:2:2, RGB …): swscale's bilinear.
     if (!sws || sws_format != f->format || sws_w != f->width || sws_h != f->height) {
       sws_freeContext(sws);
       sws = sws_getContext(f->width, f->height, static_cast<AVPixelFormat>(f->format), out_w, out_h, AV_PIX_FMT_BGR24,
@@ -190,6 +279,21 @@ VideoReader::VideoReader(const std::filesystem::path& path, const DecodeOptions&
 
 VideoReader::~VideoReader() = default;
 
+std::vector<std::int64_t> VideoReader::keyframes() const {
+  // Index timestamps are decode times; a keyframe is shown `video_delay` frames later.
+  const AVStream* st = s_->format->streams[s_->stream];
+  const int delay = st->codecpar->video_delay;
+  std::vector<std::int64_t> out;
+  const int n = avformat_index_get_entries_count(st);
+  for (int i = 0; i < n; ++i) {
+    const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i);
+    if (e && (e->flags & AVINDEX_KEYFRAME)) out.push_back(s_->index_of(e->timestamp) + delay);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::pair<int, int> VideoReader::scaled_size() const { return {s_->out_w, s_->out_h}; }
 
 std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbehind,
@@ -221,6 +325,77 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
     a = std::max(a, first);
     if (!damaged_.empty() && damaged_.back().last + 1 >= a && damaged_.back().reason == why) damaged_.back().last = std::max(damaged_.back().last, b);
     else damaged_.push_back({a, b, why});
+  };
+
+  // Downscaling and the caller's work run on their own thread while the next frame decodes: on a
+  // single decoder thread they cost no wall time (frames are reference-counted, so handing one
+  // over copies nothing). At most kQueued frames wait.
+  constexpr size_t kQueued = 4;
+  struct Pending {
+    AVFrame* frame;
+    std::int64_t index;
+  };
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<Pending> queue;
+  bool producing = true, consumer_stopped = false;
+  std::exception_ptr consumer_error;
+  std::thread consumer([&] {
+    for (;;) {
+      Pending p{};
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return !queue.empty() || !producing; });
+        if (queue.empty()) return;
+        p = queue.front();
+        queue.pop_front();
+      }
+      changed.notify_all();
+      bool keep = false;
+      {
+        std::unique_lock lock(mutex);
+        keep = !consumer_stopped;
+      }
+      if (keep) {
+        try {
+          keep = on_frame(Frame{p.index, s.out_w, s.out_h, s.convert(p.frame)});
+        } catch (...) {
+          std::lock_guard lock(mutex);
+          consumer_error = std::current_exception();
+          keep = false;
+        }
+      }
+      av_frame_free(&p.frame);
+      if (!keep) {
+        std::lock_guard lock(mutex);
+        consumer_stopped = true;
+      }
+      changed.notify_all();
+    }
+  });
+  auto hand_over = [&](std::int64_t index) {  // false once the consumer has stopped
+    AVFrame* copy = av_frame_clone(s.frame);
+    if (!copy) throw EnvironmentError("out of memory for a decoded frame");
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return queue.size() < kQueued || consumer_stopped; });
+    if (consumer_stopped) {
+      av_frame_free(&copy);
+      return false;
+    }
+    queue.push_back({copy, index});
+    lock.unlock();
+    changed.notify_all();
+    return true;
+  };
+  auto finish_consumer = [&] {
+    {
+      std::lock_guard lock(mutex);
+      producing = false;
+    }
+    changed.notify_all();
+    consumer.join();
+    for (auto& p : queue) av_frame_free(&p.frame);
+    queue.clear();
   };
 
   auto take = [&]() {  // drains decoded frames
@@ -264,13 +439,14 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
       last = index;
       if (index >= from) {
         next = index + 1;
-        if (!on_frame(Frame{index, s.out_w, s.out_h, s.convert(s.frame)})) stop = true;
+        if (!hand_over(index)) stop = true;
       }
       if (stop) return;
     }
   };
 
   bool flushing = false;
+  try {
   while (!stop) {
     if (!flushing) {
       int rc = av_read_frame(s.format, s.packet);
@@ -301,6 +477,12 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
     }
     if (flushing) break;
   }
+  } catch (...) {
+    finish_consumer();
+    throw;
+  }
+  finish_consumer();
+  if (consumer_error) std::rethrow_exception(consumer_error);
   return next;
 }
 

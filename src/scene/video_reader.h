@@ -57,6 +57,9 @@ class VideoReader {
   VideoReader& operator=(const VideoReader&) = delete;
 
   const VideoIdentity& identity() const { return identity_; }
+  // Frame numbers of the keyframes the container's index lists (empty without an index, e.g.
+  // MPEG-TS), ascending. Used only to place shard borders where no shard decodes twice.
+  std::vector<std::int64_t> keyframes() const;
   std::pair<int, int> scaled_size() const;
 
   // Decodes frames with index in [first, end) (end < 0: to the end) and calls `on_frame` for each,

@@ -22,10 +22,14 @@ std::vector<FrameMetric> content_metrics(std::int64_t n, std::vector<std::int64_
 
 TEST(BgrToHsv, MatchesOpenCvOnPrimariesAndGrey) {
   const std::uint8_t bgr[] = {0, 0, 255, 0, 255, 0, 255, 0, 0, 128, 128, 128, 0, 0, 0, 255, 255, 0};
-  std::uint8_t hsv[18];
-  bgr_to_hsv(bgr, hsv, 6);
+  std::uint8_t h[6], s[6], v[6];
+  bgr_to_hsv(bgr, h, s, v, 6);
   const std::uint8_t expected[] = {0, 255, 255, 60, 255, 255, 120, 255, 255, 0, 0, 128, 0, 0, 0, 90, 255, 255};
-  for (int i = 0; i < 18; ++i) EXPECT_EQ(hsv[i], expected[i]) << i;
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(h[i], expected[3 * i]) << i;
+    EXPECT_EQ(s[i], expected[3 * i + 1]) << i;
+    EXPECT_EQ(v[i], expected[3 * i + 2]) << i;
+  }
 }
 
 TEST(MetricsCalculator, FirstFrameScoresZeroThenMeanAbsoluteDifferences) {

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Scene detection speed: kubench's content detector against ffmpeg's scdet filter and against a
+# bare decode (`ffmpeg -f null -`), on a 1080p H.264 clip with cuts, one thread and default
+# threads, alternating runs in this one script; then the local scaling of `--jobs 2`.
+#
+#   frames/s = frames ÷ wall time of the whole command (process start to exit).
+#   Ratios: kubench ÷ bare decode with the same decoder settings (the detection's own cost), and
+#   kubench --fast-decode ÷ scdet (both decode; kubench skips the loop filter, after checking that
+#   the cut list is the same with and without).
+# Prints figures only; nothing is asserted.
+#
+# Usage: bench/scenes.sh [KUBENCH] [ROUNDS] [FRAMES]   (defaults build/dev/kubench 3 600)
+set -euo pipefail
+KUBENCH=$(realpath "${1:-build/dev/kubench}")
+ROUNDS=${2:-3}
+FRAMES=${3:-600}
+[ -x "$KUBENCH" ] || { echo "scenes.sh: $KUBENCH is not an executable (build first)" >&2; exit 2; }
+command -v ffmpeg >/dev/null || { echo "scenes.sh: needs ffmpeg" >&2; exit 2; }
+
+cache=${KUBENCH_BENCH_CACHE:-/tmp/kubench-bench-scenes}
+mkdir -p "$cache"
+clip=$cache/cuts_1080p_${FRAMES}.mp4
+if [ ! -s "$clip" ]; then
+  # Four segments of different lavfi sources; cuts at the running sums of their lengths.
+  q=$((FRAMES / 4))
+  echo "generating $clip ($FRAMES frames, 1080p H.264) ..." >&2
+  ffmpeg -v error -y \
+    -f lavfi -i "testsrc2=s=1920x1080:r=30" -f lavfi -i "smptehdbars=s=1920x1080:r=30" \
+    -f lavfi -i "mandelbrot=s=1920x1080:r=30" -f lavfi -i "rgbtestsrc=s=1920x1080:r=30" \
+    -filter_complex "[0:v]trim=end_frame=$q,setpts=PTS-STARTPTS,format=yuv420p[a];[1:v]trim=end_frame=$q,setpts=PTS-STARTPTS,format=yuv420p[b];[2:v]trim=end_frame=$q,setpts=PTS-STARTPTS,format=yuv420p[c];[3:v]trim=end_frame=$((FRAMES - 3 * q)),setpts=PTS-STARTPTS,format=yuv420p[d];[a][b][c][d]concat=n=4:v=1:a=0[out]" \
+    -map "[out]" -c:v libx264 -preset medium -crf 20 "$clip.tmp.mp4"
+  mv "$clip.tmp.mp4" "$clip"
+fi
+
+seconds() {  # runs "$@" quietly, prints its wall time
+  local t0=$EPOCHREALTIME
+  "$@" >/dev/null 2>&1
+  awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.4f", b - a }'
+}
+
+# The shortcut must not change the answer.
+plain=$("$KUBENCH" scenes detect "$clip" -q -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cuts"])')
+fast=$("$KUBENCH" scenes detect "$clip" -q -o json --fast-decode | python3 -c 'import json,sys; print(json.load(sys.stdin)["cuts"])')
+echo "cuts: $plain (with --fast-decode: $fast)$([ "$plain" = "$fast" ] && echo ', identical' || echo ', DIFFERENT')"
+
+declare -A total
+run_set() {  # THREADS: one round of every variant, alternating
+  local t=$1 ff=()
+  [ "$t" != 0 ] && ff=(-threads "$t")
+  total[decode_$t]=$(awk -v a="${total[decode_$t]:-0}" -v b="$(seconds ffmpeg -nostdin "${ff[@]}" -i "$clip" -an -f null -)" 'BEGIN{print a+b}')
+  total[kubench_$t]=$(awk -v a="${total[kubench_$t]:-0}" -v b="$(seconds "$KUBENCH" scenes detect "$clip" -q --threads "$t" -o json)" 'BEGIN{print a+b}')
+  total[decodefast_$t]=$(awk -v a="${total[decodefast_$t]:-0}" -v b="$(seconds ffmpeg -nostdin "${ff[@]}" -skip_loop_filter all -i "$clip" -an -f null -)" 'BEGIN{print a+b}')
+  total[kubenchfast_$t]=$(awk -v a="${total[kubenchfast_$t]:-0}" -v b="$(seconds "$KUBENCH" scenes detect "$clip" -q --threads "$t" --fast-decode -o json)" 'BEGIN{print a+b}')
+  total[scdet_$t]=$(awk -v a="${total[scdet_$t]:-0}" -v b="$(seconds ffmpeg -nostdin "${ff[@]}" -i "$clip" -vf scdet=t=10 -an -f null -)" 'BEGIN{print a+b}')
+}
+
+for r in $(seq "$ROUNDS"); do
+  run_set 1
+  run_set 0
+done
+fps() { awk -v n="$FRAMES" -v r="$ROUNDS" -v s="$1" 'BEGIN { printf "%.1f", n * r / s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }  # fps(a)/fps(b) = time b / time a
+
+echo
+echo "$FRAMES frames of 1080p H.264, $ROUNDS alternating rounds, $(nproc) CPU(s); frames/s (whole command):"
+for t in 1 0; do
+  label=$([ "$t" = 1 ] && echo "1 thread" || echo "default threads")
+  echo "  $label:"
+  echo "    bare decode            $(fps "${total[decode_$t]}")"
+  echo "    kubench content        $(fps "${total[kubench_$t]}")   = $(ratio "${total[kubench_$t]}" "${total[decode_$t]}") x bare decode (detection cost $(awk -v a="${total[kubench_$t]}" -v b="${total[decode_$t]}" 'BEGIN{printf "%+.1f%%", (a/b-1)*100}'))"
+  echo "    bare decode, no loop filter  $(fps "${total[decodefast_$t]}")"
+  echo "    kubench --fast-decode  $(fps "${total[kubenchfast_$t]}")   = $(ratio "${total[kubenchfast_$t]}" "${total[decodefast_$t]}") x the same decode (cost $(awk -v a="${total[kubenchfast_$t]}" -v b="${total[decodefast_$t]}" 'BEGIN{printf "%+.1f%%", (a/b-1)*100}'))"
+  echo "    ffmpeg scdet           $(fps "${total[scdet_$t]}")"
+  echo "    kubench --fast-decode / scdet = $(ratio "${total[kubenchfast_$t]}" "${total[scdet_$t]}"); kubench / scdet = $(ratio "${total[kubench_$t]}" "${total[scdet_$t]}")"
+done
+
+# Local scaling: two shard processes of one thread each against one.
+one=0 two=0
+for r in $(seq "$ROUNDS"); do
+  one=$(awk -v a="$one" -v b="$(seconds "$KUBENCH" scenes detect "$clip" -q --threads 1 --jobs 1 -o json)" 'BEGIN{print a+b}')
+  two=$(awk -v a="$two" -v b="$(seconds "$KUBENCH" scenes detect "$clip" -q --threads 1 --jobs 2 -o json)" 'BEGIN{print a+b}')
+done
+echo "  local scaling: --jobs 2 is $(ratio "$two" "$one") x --jobs 1 (1 decoder thread each)"
