@@ -61,9 +61,9 @@ std::string_view HttpRequest::param(std::string_view name) const {
   return {};
 }
 
-HttpResponse json_error_response(int status, std::string_view code, std::string_view message) {
+HttpReply json_error_response(int status, std::string_view code, std::string_view message) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  return HttpResponse{status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json", {}};
+  return HttpReply{status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json", {}};
 }
 
 namespace detail {
@@ -120,7 +120,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
   }
 
-  void deliver(std::uint64_t generation, HttpResponse response) {
+  void deliver(std::uint64_t generation, HttpReply response) {
     net::dispatch(stream_.get_executor(), [self = shared_from_this(), generation, r = std::move(response)]() mutable {
       self->finish(generation, std::move(r));
     });
@@ -197,7 +197,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
     auto match = core_->router.match(req.method, req.path);
     if (match.route < 0) {
-      HttpResponse r = match.allow.empty() ? json_error_response(404, "not_found", "no such path: " + req.path)
+      HttpReply r = match.allow.empty() ? json_error_response(404, "not_found", "no such path: " + req.path)
                                            : json_error_response(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
       if (!match.allow.empty()) r.headers.emplace_back("Allow", match.allow);
       ready_ = std::move(r);
@@ -249,7 +249,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (callback) callback();
   }
 
-  void finish(std::uint64_t generation, HttpResponse response) {
+  void finish(std::uint64_t generation, HttpReply response) {
     if (generation != generation_ || responded_ || phase_ != Phase::handling) return;
     responded_ = true;
     on_disconnect_ = nullptr;  // also breaks a cycle: the callback may hold this exchange
@@ -265,7 +265,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void do_write() {
     phase_ = Phase::writing;
-    HttpResponse& r = *ready_;
+    HttpReply& r = *ready_;
     response_ = {};
     response_.version(11);
     response_.result(static_cast<unsigned>(r.status));
@@ -333,7 +333,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool watching_ = false;
   bool responded_ = false;
   bool keep_alive_ = true;
-  std::optional<HttpResponse> ready_;
+  std::optional<HttpReply> ready_;
   std::function<void()> on_disconnect_;
   std::array<char, 4096> scratch_{};
   std::size_t lingered_ = 0;
@@ -343,7 +343,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
 const HttpRequest& HttpExchange::request() const { return state_->request; }
 
-void HttpExchange::respond(HttpResponse response) const {
+void HttpExchange::respond(HttpReply response) const {
   state_->session->deliver(state_->generation, std::move(response));
 }
 

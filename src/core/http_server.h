@@ -43,7 +43,7 @@ struct HttpRequest {
   std::string_view param(std::string_view name) const;   // "" when absent
 };
 
-struct HttpResponse {
+struct HttpReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
@@ -51,7 +51,7 @@ struct HttpResponse {
 };
 
 // {"error": {"code": CODE, "message": MESSAGE}} with `status`.
-HttpResponse json_error_response(int status, std::string_view code, std::string_view message);
+HttpReply json_error_response(int status, std::string_view code, std::string_view message);
 
 namespace detail {
 struct ExchangeState;
@@ -65,7 +65,7 @@ class HttpExchange {
   const HttpRequest& request() const;
   // Sends the response. The first call wins; later calls, and calls after the client went away,
   // do nothing.
-  void respond(HttpResponse response) const;
+  void respond(HttpReply response) const;
   // `callback` runs once, on an I/O thread, if the client closes the connection before the
   // response is sent (the idle socket is watched while a handler has not answered). Register it
   // from the handler itself; a registration that comes after the client left runs at once.

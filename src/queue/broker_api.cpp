@@ -7,13 +7,13 @@
 namespace kb::queue {
 
 namespace {
-HttpResponse json_response(int status, std::string body) { return HttpResponse{status, std::move(body), "application/json", {}}; }
+HttpReply json_response(int status, std::string body) { return HttpReply{status, std::move(body), "application/json", {}}; }
 
-HttpResponse error_response(int status, std::string_view code, std::string_view message, std::uint64_t id = 0) {
+HttpReply error_response(int status, std::string_view code, std::string_view message, std::uint64_t id = 0) {
   return json_response(status, error_json(code, message, id));
 }
 
-HttpResponse unauthorized() {
+HttpReply unauthorized() {
   auto r = error_response(401, "unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)");
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
@@ -99,7 +99,7 @@ void BrokerApi::lease(const HttpExchange& ex) {
   auto answer = [outcomes](const HttpExchange& to, Status status, const std::vector<LeasedItem>& items) {
     if (status != Status::ok)
       return to.respond(error_response(http_status(status), status_code(status), status_message(status, "", 0)));
-    if (items.empty() && outcomes->empty()) return to.respond(HttpResponse{204, "", "application/json", {}});
+    if (items.empty() && outcomes->empty()) return to.respond(HttpReply{204, "", "application/json", {}});
     to.respond(json_response(200, leased_json(items, *outcomes)));
   };
   Broker::Leased leased;
@@ -206,7 +206,7 @@ void BrokerApi::metrics(const HttpExchange& ex) {
     m.draining = broker_.draining();
   }
   m.http = server_.stats();
-  ex.respond(HttpResponse{200, metrics_text(m), "text/plain; version=0.0.4; charset=utf-8", {}});
+  ex.respond(HttpReply{200, metrics_text(m), "text/plain; version=0.0.4; charset=utf-8", {}});
 }
 
 void BrokerApi::readyz(const HttpExchange& ex) {

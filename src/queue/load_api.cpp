@@ -23,8 +23,8 @@ ListenAddress parse_listen_address(std::string_view text, std::string_view flag)
 }
 
 namespace {
-HttpResponse json_response(const json& doc) {
-  return HttpResponse{200, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", "application/json", {}};
+HttpReply json_response(const json& doc) {
+  return HttpReply{200, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", "application/json", {}};
 }
 
 // Browsers send Origin with cross-site POST/PUT; curl and scripts do not.
@@ -54,7 +54,7 @@ LoadApi::LoadApi(LoadClient& client, LoadStats& stats, const ListenAddress& list
   LoadStats* st = &stats;
 
   s.route("GET", "/", [c](const HttpExchange& ex) {
-    HttpResponse r{200, render_load_page(c->stats_document()), "text/html; charset=utf-8", {}};
+    HttpReply r{200, render_load_page(c->stats_document()), "text/html; charset=utf-8", {}};
     r.headers.emplace_back("Content-Security-Policy", kLoadPagePolicy);
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     ex.respond(std::move(r));
