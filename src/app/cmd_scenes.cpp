@@ -80,7 +80,6 @@ std::filesystem::path self_executable() {
 
 // N shard processes of this binary, in parallel, then the merge.
 scene::SceneList detect_local_parallel(const ScenesFlags& f, const scene::DetectorSettings& s) {
-  scene::VideoReader check(f.inputs[0], decode_of(f));  // not a video: one line here, not N from the shards
   TempDirectory work("kubench-scenes");
   std::vector<std::unique_ptr<ChildProcess>> children;
   for (int i = 0; i < f.jobs; ++i) {
@@ -94,15 +93,19 @@ scene::SceneList detect_local_parallel(const ScenesFlags& f, const scene::Detect
   }
   std::vector<scene::ShardResult> shards;
   std::string failure;
+  int failure_code = kExitUsage;
   for (int i = 0; i < f.jobs; ++i) {
     auto r = children[static_cast<size_t>(i)]->wait();
     if (r.interrupted) throw Interrupted();
-    if (!r.ok() && failure.empty()) failure = "shard " + std::to_string(i) + "/" + std::to_string(f.jobs) + " " + r.describe() + ": " + last_lines(r.stderr_text, 2);
+    if (r.ok() || !failure.empty()) continue;
+    // Every shard opens the same file, so the first failure's own line ("not a video") is the
+    // message, once, with its exit code.
+    failure = last_lines(r.stderr_text, 1);
+    if (starts_with(failure, "kubench: ")) failure = failure.substr(9);
+    if (failure.empty()) failure = "shard " + std::to_string(i) + "/" + std::to_string(f.jobs) + " " + r.describe();
+    failure_code = r.signal == 0 && r.exit_code > 0 ? r.exit_code : kExitUsage;
   }
-  if (!failure.empty()) {
-    // A shard's own one-line error ("not a video") is the message; its exit code is kept.
-    throw Error(failure, kExitUsage);
-  }
+  if (!failure.empty()) throw Error(failure, failure_code);
   for (int i = 0; i < f.jobs; ++i) {
     auto path = work.path() / ("shard-" + std::to_string(i) + ".json");
     shards.push_back(scene::shard_result_from_json(nlohmann::json::parse(read_file(path)), path.string()));

@@ -62,7 +62,7 @@ FrameMetric MetricsCalculator::add(std::int64_t frame, const std::uint8_t* bgr, 
   FrameMetric m;
   m.frame = frame;
   m.brightness = static_cast<float>(static_cast<double>(sum_bytes(bgr, pixels * 3)) / static_cast<double>(pixels * 3));
-  if (has_previous_ && frame != first_ && previous_.size() == current_.size()) {
+  if (has_previous_ && previous_.size() == current_.size()) {
     const double n = static_cast<double>(pixels);
     m.delta_hue = static_cast<float>(static_cast<double>(sum_abs_diff(current_.data(), previous_.data(), pixels)) / n);
     m.delta_sat = static_cast<float>(static_cast<double>(sum_abs_diff(current_.data() + pixels, previous_.data() + pixels, pixels)) / n);

@@ -23,12 +23,10 @@ void bgr_to_hsv(const std::uint8_t* bgr, std::uint8_t* h, std::uint8_t* s, std::
 // Turns consecutive downscaled BGR frames into metrics.
 class MetricsCalculator {
  public:
-  // `first_frame_of_video`: the frame that scores 0 (no previous frame); normally 0.
-  explicit MetricsCalculator(std::int64_t first_frame_of_video = 0) : first_(first_frame_of_video) {}
+  // The first frame added scores 0: it has no predecessor.
   FrameMetric add(std::int64_t frame, const std::uint8_t* bgr, int width, int height);
 
  private:
-  std::int64_t first_;
   std::vector<std::uint8_t> previous_, current_;  // H, S, V planes one after the other
   bool has_previous_ = false;
 };

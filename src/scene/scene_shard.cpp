@@ -103,7 +103,7 @@ ShardResult detect_shard(const std::filesystem::path& video, const ShardSpec& sh
   r.to_end_of_stream = end < 0;
   // The next shard's first frame is decoded too: its difference needs its predecessor, which
   // only this shard has. (That shard's own value for it is replaced at merge.)
-  MetricsCalculator calc(0);
+  MetricsCalculator calc;
   std::int64_t count = 0;
   std::int64_t next = reader.read(first, end < 0 ? -1 : end + 1, 0, [&](const Frame& f) {
     r.metrics.push_back(calc.add(f.index, f.bgr, f.width, f.height));

@@ -3,7 +3,6 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
-#include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 }
 
@@ -293,8 +292,6 @@ std::vector<std::int64_t> VideoReader::keyframes() const {
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
-
-std::pair<int, int> VideoReader::scaled_size() const { return {s_->out_w, s_->out_h}; }
 
 std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbehind,
                                const std::function<bool(const Frame&)>& on_frame) {

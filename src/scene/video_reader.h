@@ -60,7 +60,6 @@ class VideoReader {
   // Frame numbers of the keyframes the container's index lists (empty without an index, e.g.
   // MPEG-TS), ascending. Used only to place shard borders where no shard decodes twice.
   std::vector<std::int64_t> keyframes() const;
-  std::pair<int, int> scaled_size() const;
 
   // Decodes frames with index in [first, end) (end < 0: to the end) and calls `on_frame` for each,
   // in order. With first > 0 it seeks to the keyframe before `first - lookbehind` and also
