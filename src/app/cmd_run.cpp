@@ -14,7 +14,7 @@
 #include "core/output.h"
 #include "core/progress.h"
 #include "core/text.h"
-#include "jobs/benchmark_run.h"
+#include "jobs/job_run.h"
 #include "kube/node_inventory.h"
 #include "media/bench_runner.h"
 #include "media/results.h"
@@ -167,8 +167,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
     line.finish("Run " + specs.front().run_id + " on " + server + " (" + version + "), " + std::to_string(specs.size()) +
                 (specs.size() == 1 ? " Job" : " Jobs") + ", sidecar " + jobs::to_string(specs.front().sidecar));
 
-    jobs::RunOptions options;
-    options.specs = specs;
+    auto options = jobs::benchmark_run_options(specs);
     options.max_parallel = f->max_parallel;
     options.keep = f->keep;
     options.schedule_timeout_seconds = f->schedule_timeout;
@@ -180,7 +179,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
     };
     if (!f->quiet) events.log = [&](const std::string& prefix, const std::string& text) { line.finish("[" + prefix + "] " + text); };
 
-    auto report = jobs::BenchmarkRun(*client, options, events).run();
+    auto report = jobs::JobRun(*client, options, events).run();
     auto doc = report_json(report, server, gpus);
     auto dir = std::filesystem::path(f->results_dir) / report.run_id;
     try {

@@ -14,6 +14,11 @@ ProgressLine::~ProgressLine() {
   clear_locked();
 }
 
+void ProgressLine::clear() {
+  std::lock_guard lock(mu_);
+  clear_locked();
+}
+
 void ProgressLine::clear_locked() {
   if (interactive_ && dirty_) {
     std::fputs("\r\033[K", stderr);

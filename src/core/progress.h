@@ -17,6 +17,8 @@ class ProgressLine {
   void update(const std::string& text);
   // Ends the line with final text (always printed).
   void finish(const std::string& text);
+  // Removes the line (before the command prints its data on stdout).
+  void clear();
   bool interactive() const { return interactive_; }
 
  private:

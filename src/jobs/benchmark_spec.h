@@ -60,6 +60,8 @@ inline constexpr const char* kRunIdLabel = "kubench.io/run-id";
 inline constexpr const char* kCaseLabel = "kubench.io/case";
 inline constexpr const char* kNameLabel = "app.kubernetes.io/name";
 inline constexpr const char* kComponentLabel = "app.kubernetes.io/component";
+// The index of a pod of an Indexed Job (Kubernetes 1.21+).
+inline constexpr const char* kCompletionIndexAnnotation = "batch.kubernetes.io/job-completion-index";
 
 // Container names the runner looks for.
 inline constexpr const char* kCheckDeviceContainer = "check-device";

@@ -87,9 +87,9 @@ void add_containers(const json& pod, const char* spec_key, const char* status_ke
   }
 }
 
-// The CLI's one-line error ("kubench: ...", prefix dropped) from a container's log tail, where
-// stdout and stderr interleave; else the last line.
-std::string error_line(const std::string& text) {
+}  // namespace
+
+std::string last_error_line(const std::string& text) {
   auto lines = split(text, '\n');
   for (auto it = lines.rbegin(); it != lines.rend(); ++it)
     if (trim(*it).rfind("kubench: ", 0) == 0) return std::string(trim(*it).substr(9));
@@ -97,6 +97,8 @@ std::string error_line(const std::string& text) {
     if (!trim(*it).empty()) return std::string(trim(*it));
   return "";
 }
+
+namespace {
 
 bool job_deadline_exceeded(const json& job, std::string& message) {
   for (auto& cond : job.value("status", json::object()).value("conditions", json::array()))
@@ -146,7 +148,7 @@ std::optional<Failure> classify_failure(const json* job, const PodView* pod) {
     }
     for (auto& c : pod->containers) {
       if (!c.init || c.state != "terminated" || c.exit_code == 0) continue;
-      auto line = error_line(c.message);
+      auto line = last_error_line(c.message);
       if (c.name == kCheckDeviceContainer)
         return Failure{Outcome::device_check, line.empty() ? "check-device failed on node " + pod->node + " (exit " +
                                                                  std::to_string(c.exit_code) + ")"

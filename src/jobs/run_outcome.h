@@ -49,6 +49,10 @@ struct PodView {
 
 PodView pod_view(const nlohmann::json& pod);
 
+// The CLI's one-line error ("kubench: ...", prefix dropped) from a container's log tail, where
+// stdout and stderr interleave; else the last line.
+std::string last_error_line(const std::string& text);
+
 struct Failure {
   Outcome outcome;
   std::string message;

@@ -8,8 +8,8 @@ std::vector<AccessCheck> run_permissions(const std::string& ns) {
   if (ns.empty()) {
     checks.push_back({"create", "", "namespaces", "", ""});
     checks.push_back({"delete", "", "namespaces", "", ""});
+    checks.push_back({"create", "", "serviceaccounts", "", where});  // the run's own, in its own namespace
   }
-  checks.push_back({"create", "", "serviceaccounts", "", where});
   for (const char* verb : {"create", "get", "list", "watch", "delete"}) checks.push_back({verb, "batch", "jobs", "", where});
   for (const char* verb : {"get", "list", "watch"}) checks.push_back({verb, "", "pods", "", where});
   checks.push_back({"get", "", "pods", "log", where});

@@ -13,8 +13,8 @@ struct PermissionResult {
   std::string reason;
 };
 
-// The verbs a benchmark run uses: its own namespace (unless `ns` is given, then that namespace
-// is used as is), a service account, Jobs, pods, pod logs, events.
+// The verbs a run of Jobs uses: its own namespace with a service account (unless `ns` is given,
+// then that namespace is used as is), Jobs, pods, pod logs, events.
 std::vector<AccessCheck> run_permissions(const std::string& ns);
 std::vector<PermissionResult> check_permissions(Client& client, const std::vector<AccessCheck>& checks);
 // "create jobs.batch in namespace x" — how a missing permission is named to the user.

@@ -11,7 +11,9 @@ namespace kb::media {
 
 std::string frame_result(const nlohmann::json& doc) {
   std::string body = doc.dump();
-  return std::string(kFrameBegin) + " sha256=" + sha256_hex(body) + " -----\n" + body + "\n" + kFrameEnd + "\n";
+  std::string out = std::string(kFrameBegin) + " sha256=" + sha256_hex(body) + " -----\n";
+  for (size_t at = 0; at < body.size(); at += kFrameLineLength) out += body.substr(at, kFrameLineLength) + "\n";
+  return out + kFrameEnd + "\n";
 }
 
 std::optional<nlohmann::json> find_framed_result(std::string_view log) {
@@ -25,7 +27,10 @@ std::optional<nlohmann::json> find_framed_result(std::string_view log) {
   auto hash_at = header.find("sha256=");
   if (hash_at == std::string_view::npos) throw ParseError("result frame without a checksum");
   std::string hash(header.substr(hash_at + 7, 64));
-  std::string body(trim(log.substr(header_end + 1, end - header_end - 1)));
+  // The compact JSON has no line breaks of its own: the ones in the frame are the wrapping.
+  std::string body;
+  for (char c : log.substr(header_end + 1, end - header_end - 1))
+    if (c != '\n' && c != '\r') body += c;
   if (sha256_hex(body) != hash) throw ParseError("the result in the log is damaged (checksum mismatch)");
   try {
     return nlohmann::json::parse(body);

@@ -15,7 +15,12 @@ inline constexpr size_t kTerminationMessageLimit = 4096;
 inline constexpr const char* kFrameBegin = "----- BEGIN KUBENCH RESULT";
 inline constexpr const char* kFrameEnd = "----- END KUBENCH RESULT -----";
 
-// "----- BEGIN KUBENCH RESULT sha256=<hex> -----\n<compact json>\n----- END KUBENCH RESULT -----\n"
+// Lines of the body in a frame: container runtimes split longer log lines (containerd at 16 KiB),
+// and a log read with timestamps would then carry one in the middle of the JSON.
+inline constexpr size_t kFrameLineLength = 4000;
+
+// "----- BEGIN KUBENCH RESULT sha256=<hex> -----\n<compact json, in lines of kFrameLineLength>\n
+// ----- END KUBENCH RESULT -----\n"
 std::string frame_result(const nlohmann::json& doc);
 
 // The last complete, intact frame in `log`; nullopt if none. Throws ParseError for a frame whose

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
-#include "jobs/benchmark_run.h"
+#include "jobs/job_run.h"
 #include "kube/kubeconfig.h"
 #include "support/cluster_env.h"
 

@@ -142,7 +142,7 @@ TEST_F(RunKube, BenchmarkWithoutResultIsReportedWithItsLastLines) {
   // An unknown test id: the benchmark container exits before producing a result.
   auto r = test::run_kubench(run_args("t-nores", {"--accel", "cpu", "--tests", "no_such_test", "-q"}), {}, 300);
   EXPECT_EQ(r.exit_code, 9) << r.stderr_text;
-  EXPECT_NE(r.stderr_text.find("no-results: the benchmark finished without results"), std::string::npos) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("no-results: the benchmark container finished without results"), std::string::npos) << r.stderr_text;
   EXPECT_NE(r.stderr_text.find("  | "), std::string::npos) << "the last log lines are shown:\n" << r.stderr_text;
   EXPECT_NE(r.stderr_text.find("no_such_test"), std::string::npos) << r.stderr_text;
   expect_nothing_left("t-nores");

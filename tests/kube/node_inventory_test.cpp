@@ -48,7 +48,10 @@ TEST(RbacPreflight, RunNeedsPodLogsAndItsOwnNamespace) {
   bool logs = false;
   for (auto& c : checks) logs |= describe(c) == "get pods/log in namespace kubench-preflight";
   EXPECT_TRUE(logs);
-  for (auto& c : run_permissions("team")) EXPECT_NE(c.resource, "namespaces");
+  for (auto& c : run_permissions("team")) {
+    EXPECT_NE(c.resource, "namespaces");
+    EXPECT_NE(c.resource, "serviceaccounts") << "nothing but Jobs is created in a namespace the run did not make";
+  }
 }
 
 TEST(ApiErrors, StatusReasonAndMessage) {

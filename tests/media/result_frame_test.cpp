@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/files.h"
+#include "core/text.h"
 #include "support/test_support.h"
 
 namespace kb::media {
@@ -35,6 +38,18 @@ TEST(ResultFrame, DamagedBodyIsAnErrorNotAResult) {
   auto framed = frame_result(doc());
   framed[framed.find("232.03")] = '9';
   EXPECT_THROW(find_framed_result(framed), ParseError);
+}
+
+TEST(ResultFrame, LongBodiesAreWrappedIntoShortLinesAndJoinedBack) {
+  nlohmann::json big = {{"schema", "kubench/scene-shard-set/v1"}, {"values", std::vector<double>(5000, 12.345678)}};
+  auto framed = frame_result(big);
+  for (auto& line : split(framed, '\n')) EXPECT_LE(line.size(), kFrameLineLength);
+  EXPECT_GT(std::count(framed.begin(), framed.end(), '\n'), 10);
+  EXPECT_EQ(find_framed_result("x\n" + framed), big);
+  // Read back through a follower that joins lines with "\r\n".
+  std::string crlf;
+  for (auto& line : split(framed, '\n')) crlf += line + "\r\n";
+  EXPECT_EQ(find_framed_result(crlf), big);
 }
 
 TEST(ResultFrame, SmallResultsGoToTheTerminationMessage) {

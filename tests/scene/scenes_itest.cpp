@@ -138,6 +138,80 @@ TEST_F(Scenes, EverySplitEqualsTheSinglePass) {
   EXPECT_EQ(parallel.stdout_text, single.stdout_text);
 }
 
+TEST_F(Scenes, ManyVideosGiveOneResultEachWhateverTheSplit) {
+  // Three videos of different lengths (so different sizes): the plan splits the big one and
+  // spreads the rest; every way of running it gives each video its single-pass answer.
+  auto v2 = dir / "short_30_35_75.mp4";
+  make_cut_video(v2, {{"testsrc2", 30, ""}, {"smptebars", 5, ""}, {"mandelbrot", 40, ""}, {"rgbtestsrc", 30, ""}});
+  auto v5 = dir / "long_100_400.mp4";
+  make_cut_video(v5, {{"testsrc2", 100, ""}, {"smptebars", 300, ""}, {"mandelbrot", 200, ""}}, 25);
+  const std::vector<std::string> videos = {v1.string(), v2.string(), v5.string()};
+  const std::vector<json> expected_cuts = {json({30, 75, 120}), json({30, 75}), json({100, 400})};
+
+  std::vector<std::string> all = {"scenes", "detect"};
+  all.insert(all.end(), videos.begin(), videos.end());
+  auto joined = [&](std::vector<std::string> extra) {
+    auto a = all;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  auto one_pass = run_kubench(joined({"-q", "-o", "json"}));
+  ASSERT_EQ(one_pass.exit_code, 0) << one_pass.stderr_text;
+  auto docs = json::parse(one_pass.stdout_text);
+  ASSERT_EQ(docs.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(docs[i]["video"]["name"], std::filesystem::path(videos[i]).filename().string());
+    EXPECT_EQ(docs[i]["cuts"], expected_cuts[i]) << i;
+  }
+  for (int jobs : {2, 4}) {
+    auto parallel = run_kubench(joined({"-q", "-o", "json", "--jobs", std::to_string(jobs)}));
+    ASSERT_EQ(parallel.exit_code, 0) << parallel.stderr_text;
+    // The same lists; only "shards" (into how many parts a video was cut) says how it was run.
+    auto got = json::parse(parallel.stdout_text);
+    ASSERT_EQ(got.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_GE(got[i]["shards"].get<int>(), 1);
+      got[i]["shards"] = docs[i]["shards"];
+    }
+    EXPECT_EQ(got, docs) << "--jobs " << jobs;
+  }
+  // Shards run one by one into a directory, then merged from the files.
+  auto shard_dir = dir / "parts";
+  for (int i = 0; i < 3; ++i) {
+    auto r = run_kubench(joined({"-q", "--shard", std::to_string(i) + "/3", "--shard-out", shard_dir.string()}));
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  }
+  // The big video (600 frames, most of the bytes) is cut in parts; a small one stays whole.
+  EXPECT_TRUE(std::filesystem::exists(shard_dir / "long_100_400.mp4.part-0-of-2.json") ||
+              std::filesystem::exists(shard_dir / "long_100_400.mp4.part-0-of-3.json"));
+  EXPECT_TRUE(std::filesystem::exists(shard_dir / "short_30_35_75.mp4.part-0-of-1.json"));
+  std::vector<std::string> merge = {"scenes", "merge", "-o", "csv", "--out-dir", (dir / "lists").string()};
+  for (auto& e : std::filesystem::directory_iterator(shard_dir)) merge.push_back(e.path().string());
+  auto merged = run_kubench(merge);
+  ASSERT_EQ(merged.exit_code, 0) << merged.stderr_text;
+  for (auto& v : videos) {
+    auto name = std::filesystem::path(v).filename().string();
+    auto single = run_kubench({"scenes", "detect", v, "-q", "-o", "csv"});
+    EXPECT_EQ(read_file(dir / "lists" / (name + ".scenes.csv")), single.stdout_text) << name;
+    EXPECT_NE(merged.stderr_text.find(name + ": "), std::string::npos) << merged.stderr_text;
+  }
+  // A pod's shard prints its parts framed for the collector.
+  auto framed = run_kubench(joined({"-q", "--shard", "0/3", "--result-frame"}));
+  ASSERT_EQ(framed.exit_code, 0) << framed.stderr_text;
+  EXPECT_NE(framed.stdout_text.find("----- BEGIN KUBENCH RESULT sha256="), std::string::npos);
+  EXPECT_NE(framed.stdout_text.find("kubench/scene-shard-set/v1"), std::string::npos);
+
+  // CSV of several videos needs a directory; two videos of one name are refused up front.
+  auto r = run_kubench(joined({"-q", "-o", "csv"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("-o csv with several videos needs --out-dir"), std::string::npos) << r.stderr_text;
+  std::filesystem::create_directories(dir / "copy");
+  std::filesystem::copy_file(v1, dir / "copy" / v1.filename());
+  r = run_kubench({"scenes", "detect", v1.string(), (dir / "copy" / v1.filename()).string(), "--jobs", "2"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("two videos are named cuts_30_75_120.mp4"), std::string::npos) << r.stderr_text;
+}
+
 TEST_F(Scenes, ShardsDecodeOnlyTheirRange) {
   // 600 frames with a keyframe every 25: borders fall on keyframes, so a shard decodes its 150
   // frames and the next shard's first (and the decoder may hand out one more before it stops).

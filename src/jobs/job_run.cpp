@@ -1,4 +1,4 @@
-#include "jobs/benchmark_run.h"
+#include "jobs/job_run.h"
 
 #include <spdlog/spdlog.h>
 
@@ -52,6 +52,21 @@ std::optional<double> log_timestamp(std::string_view ts) {
   return t;
 }
 
+// The setup objects a run creates.
+const kube::Resource& resource_for(const json& object) {
+  auto kind = object.value("kind", "");
+  if (kind == "Namespace") return kube::resources::namespaces;
+  if (kind == "ServiceAccount") return kube::resources::service_accounts;
+  if (kind == "ConfigMap") return kube::resources::config_maps;
+  throw UsageError("a run cannot create a " + kind);
+}
+
+bool all_tests_ok(const json& result) {
+  for (auto& test : result.value("tests", json::array()))
+    if (test.value("status", "") != "ok" && !test.value("experimental", false)) return false;
+  return true;
+}
+
 double now_epoch() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 struct Event {
@@ -62,14 +77,15 @@ struct Event {
 
 }  // namespace
 
-struct BenchmarkRun::Impl {
+struct JobRun::Impl {
   kube::Client& client;
   const RunOptions& options;
   const RunEvents& events;
   std::string ns, run_id;
+  std::vector<bool> job_applied;  // per options.jobs
 
   struct Target {
-    const BenchmarkJobSpec* spec = nullptr;
+    const RunTarget* spec = nullptr;
     TargetResult result;
     bool applied = false, done = false;
     std::optional<Clock::time_point> unschedulable_since;
@@ -139,7 +155,7 @@ struct BenchmarkRun::Impl {
     if (!t.following.insert(c.name).second) return;
     std::string pod = t.view->name;
     std::string prefix = (targets.size() > 1 ? t.result.case_name + "/" : "") + c.name;
-    bool is_bench = c.name == kBenchmarkContainer;
+    bool is_bench = c.name == t.spec->result_container;
     spawn([this, pod, prefix, is_bench, container = c.name] {
       kube::LogOptions o;
       o.container = container;
@@ -179,24 +195,52 @@ struct BenchmarkRun::Impl {
     });
   }
 
-  Target* target_of(const json& object) {
-    auto labels = object.value("metadata", json::object()).value("labels", json::object());
-    auto case_label = labels.value(kCaseLabel, "");
+  static std::string case_label_of(const RunTarget& t) {
+    return label_value(!t.case_label.empty() ? t.case_label : t.case_name.empty() ? "default" : t.case_name);
+  }
+
+  // The target a Pod belongs to: its case label, and for an Indexed Job its completion index.
+  Target* target_of_pod(const json& pod) {
+    auto meta = pod.value("metadata", json::object());
+    auto case_label = meta.value("labels", json::object()).value(kCaseLabel, "");
+    auto index = meta.value("annotations", json::object()).value(kCompletionIndexAnnotation, "");
     for (auto& t : targets)
-      if (label_value(t.spec->case_name.empty() ? "default" : t.spec->case_name) == case_label) return &t;
+      if (case_label_of(*t.spec) == case_label && (!t.spec->completion_index || std::to_string(*t.spec->completion_index) == index))
+        return &t;
     return nullptr;
+  }
+
+  void on_job(const json& job) {
+    auto name = job.value("metadata", json::object()).value("name", "");
+    for (auto& t : targets)
+      if (t.spec->job_name == name) t.job = job;
+  }
+
+  bool job_finished(const std::string& name) const {
+    for (auto& t : targets)
+      if (t.spec->job_name == name && !t.done) return false;
+    return true;
   }
 
   void apply_next_jobs() {
     int running = 0;
-    for (auto& t : targets) running += t.applied && !t.done;
-    for (auto& t : targets) {
+    for (size_t j = 0; j < options.jobs.size(); ++j)
+      running += job_applied[j] && !job_finished(options.jobs[j]["metadata"]["name"].get<std::string>());
+    for (size_t j = 0; j < options.jobs.size(); ++j) {
       if (running >= options.max_parallel) break;
-      if (t.applied) continue;
-      client.create(kube::resources::jobs, ns, render_job(*t.spec));
-      t.applied = true;
+      if (job_applied[j]) continue;
+      const auto& job = options.jobs[j];
+      const auto name = job["metadata"]["name"].get<std::string>();
+      client.create(kube::resources::jobs, ns, job);
+      job_applied[j] = true;
       ++running;
-      note("Job " + t.spec->job_name() + " created" + (t.spec->node.empty() ? "" : " for node " + t.spec->node));
+      std::string node;
+      for (auto& t : targets)
+        if (t.spec->job_name == name) {
+          t.applied = true;
+          if (!t.spec->node.empty()) node = " for node " + t.spec->node;
+        }
+      note("Job " + name + " created" + node);
     }
   }
 
@@ -289,7 +333,7 @@ struct BenchmarkRun::Impl {
       if (auto pod = client.get_if_exists(kube::resources::pods, ns, t.view->name)) t.view = pod_view(*pod);
     }
     const PodView* view = t.view ? &*t.view : nullptr;
-    const ContainerView* bench = view ? view->find(kBenchmarkContainer) : nullptr;
+    const ContainerView* bench = view ? view->find(t.spec->result_container) : nullptr;
     bool bench_ended = bench && bench->state == "terminated" && bench->reason != "OOMKilled";
     if (bench_ended && !t.result_collected) collect_result(t, *bench);
     if (t.result_collected) {
@@ -301,7 +345,7 @@ struct BenchmarkRun::Impl {
       if (!t.result.result) {
         // The log is the place to look for why (the follower may not have caught a short life).
         try {
-          auto log = client.read_log(ns, view->name, kBenchmarkContainer, kTailLines);
+          auto log = client.read_log(ns, view->name, t.spec->result_container, kTailLines);
           std::lock_guard lock(mutex);
           auto& tail = bench_tail[view->name];
           tail.clear();
@@ -310,15 +354,22 @@ struct BenchmarkRun::Impl {
         } catch (const std::exception& e) {
           spdlog::debug("cannot read the benchmark's log: {}", e.what());
         }
-        finish(t, Outcome::no_results, t.result.message.empty() ? "the benchmark finished without results (exit " +
-                                                                     std::to_string(bench->exit_code) + ")"
-                                                               : t.result.message);
+        std::string why;
+        if (bench->exit_code != 0) {
+          std::lock_guard lock(mutex);
+          auto& tail = bench_tail[view->name];
+          std::string text;
+          for (auto& l : tail) text += l + "\n";
+          why = last_error_line(text);
+        }
+        finish(t, Outcome::no_results,
+               t.result.message.empty() ? "the " + t.spec->result_container + " container finished without results (exit " +
+                                              std::to_string(bench->exit_code) + ")" + (why.empty() ? "" : ": " + why)
+                                        : t.result.message);
         return;
       }
-      bool all_ok = true;
-      for (auto& test : t.result.result->value("tests", json::array()))
-        if (test.value("status", "") != "ok" && !test.value("experimental", false)) all_ok = false;
-      finish(t, all_ok ? Outcome::succeeded : Outcome::tests_failed, all_ok ? "" : "some tests failed");
+      bool ok = options.result_ok ? options.result_ok(*t.result.result) : all_tests_ok(*t.result.result);
+      finish(t, ok ? Outcome::succeeded : Outcome::tests_failed, ok ? "" : "some tests failed");
       return;
     }
     if (auto failure = classify_failure(t.job.is_null() ? nullptr : &t.job, view)) {
@@ -335,7 +386,7 @@ struct BenchmarkRun::Impl {
   }
 
   void on_pod(const json& pod) {
-    auto* t = target_of(pod);
+    auto* t = target_of_pod(pod);
     if (!t || t->done) return;
     t->view = pod_view(pod);
     if (!t->view->node.empty()) t->result.node = t->view->node;
@@ -379,11 +430,10 @@ struct BenchmarkRun::Impl {
       for (auto& e : batch) {
         if (e.kind == Event::thread_error) throw EnvironmentError(e.error);
         if (e.kind == Event::pod) on_pod(e.object);
-        if (e.kind == Event::job)
-          if (auto* t = target_of(e.object)) t->job = e.object;
+        if (e.kind == Event::job) on_job(e.object);
         if (e.kind == Event::framed_result) on_framed_result(e.object["pod"].get<std::string>(), e.object["result"]);
         if (e.kind == Event::pod_deleted)
-          if (auto* t = target_of(e.object); t && !t->done && !t->result_collected)
+          if (auto* t = target_of_pod(e.object); t && !t->done && !t->result_collected)
             finish(*t, Outcome::container_failed, "pod " + e.object["metadata"].value("name", "") + " was deleted");
       }
       for (auto& t : targets) evaluate(t);
@@ -392,46 +442,52 @@ struct BenchmarkRun::Impl {
   }
 };
 
-BenchmarkRun::BenchmarkRun(kube::Client& client, RunOptions options, RunEvents events)
+JobRun::JobRun(kube::Client& client, RunOptions options, RunEvents events)
     : client_(client), options_(std::move(options)), events_(std::move(events)) {}
 
-RunReport BenchmarkRun::run() {
-  if (options_.specs.empty()) throw UsageError("no target to run on");
+RunReport JobRun::run() {
+  if (options_.targets.empty() || options_.jobs.empty()) throw UsageError("no target to run on");
   Impl impl(client_, options_, events_);
-  auto& first = options_.specs.front();
-  impl.ns = first.namespace_or_default();
-  impl.run_id = first.run_id;
-  for (auto& s : options_.specs) {
+  impl.ns = options_.namespace_name;
+  impl.run_id = options_.run_id;
+  impl.job_applied.assign(options_.jobs.size(), false);
+  for (auto& s : options_.targets) {
     Impl::Target t;
     t.spec = &s;
     t.result.case_name = s.case_name;
-    t.result.job = s.job_name();
+    t.result.job = s.job_name;
     t.result.node = s.node;
     impl.targets.push_back(std::move(t));
   }
   RunReport report;
   report.run_id = impl.run_id;
   report.namespace_name = impl.ns;
+  const bool own = options_.own_namespace;
 
   try {
-    kube::require_permissions(client_, kube::run_permissions(""));
+    kube::require_permissions(client_, kube::run_permissions(own ? "" : impl.ns));
   } catch (const CheckFailed& e) {
     throw EnvironmentError(e.what());  // exit 2: 1 means "tests failed" for a run
   }
   if (interrupted()) throw Interrupted();
 
-  bool created = false;
+  bool created = false;  // anything to clean up
   std::string failure;
   try {
-    client_.create(kube::resources::namespaces, "", render_namespace(first));
-    created = true;
-    impl.note("Namespace " + impl.ns + " created");
-    client_.create(kube::resources::service_accounts, impl.ns, render_service_account(first));
+    for (auto& object : options_.setup) {
+      const bool is_namespace = object.value("kind", "") == "Namespace";
+      client_.create(resource_for(object), is_namespace ? "" : impl.ns, object);
+      created = created || is_namespace;
+      if (is_namespace) impl.note("Namespace " + impl.ns + " created");
+    }
+    created = created || !own;
     impl.loop();
   } catch (const Interrupted&) {
   } catch (const kube::ApiError& e) {
-    if (!created && e.conflict())
+    if (own && !created && e.conflict())
       failure = "namespace " + impl.ns + " already exists (a run with this --run-id?); pick another --run-id or delete it";
+    else if (!own && e.conflict())
+      failure = "a Job of run " + impl.run_id + " already exists in namespace " + impl.ns + "; pick another --run-id";
     else failure = e.what();
   } catch (const std::exception& e) {
     failure = e.what();
@@ -445,26 +501,53 @@ RunReport BenchmarkRun::run() {
     }
     report.targets.push_back(t.result);
   }
+  std::vector<std::string> applied;
+  for (size_t j = 0; j < options_.jobs.size(); ++j)
+    if (impl.job_applied[j]) applied.push_back(options_.jobs[j]["metadata"]["name"].get<std::string>());
+  const std::string what = own ? "namespace " + impl.ns : "the run's Jobs in namespace " + impl.ns;
+  const std::string by_hand = own ? "kubectl delete namespace " + impl.ns
+                                  : "kubectl delete jobs -n " + impl.ns + " -l " + kRunIdLabel + "=" + label_value(impl.run_id);
 
-  if (created && !options_.keep) {
+  if (created && !options_.keep && (own || !applied.empty())) {
     // The user's Ctrl-C has been handled by stopping the run; a second one stops the cleanup.
     clear_interrupt();
-    impl.note("Deleting namespace " + impl.ns + (report.interrupted ? " (interrupted; Ctrl-C again to leave it)" : ""));
+    impl.note("Deleting " + what + (report.interrupted ? " (interrupted; Ctrl-C again to leave it)" : ""));
     try {
-      delete_namespace_and_wait(client_, impl.ns, options_.cleanup_timeout_seconds, events_.note);
+      if (own) delete_namespace_and_wait(client_, impl.ns, options_.cleanup_timeout_seconds, events_.note);
+      else delete_jobs_and_wait(client_, impl.ns, applied, impl.run_id, options_.cleanup_timeout_seconds, events_.note);
       report.cleaned_up = true;
     } catch (const Interrupted&) {
-      spdlog::warn("cleanup interrupted: namespace {} is left; delete it with: kubectl delete namespace {}", impl.ns, impl.ns);
+      spdlog::warn("cleanup interrupted: {} left; delete with: {}", what, by_hand);
       report.interrupted = true;
     } catch (const Error& e) {
       spdlog::error("{}", e.what());
     }
     if (report.interrupted) raise_interrupt();  // main() still reports 130
-  } else if (created) {
-    impl.note("Namespace " + impl.ns + " kept (--keep); delete it with: kubectl delete namespace " + impl.ns);
+  } else if (created && options_.keep) {
+    impl.note("Kept " + what + " (--keep); delete with: " + by_hand);
+  } else if (!own) {
+    report.cleaned_up = true;  // nothing was created
   }
   if (!failure.empty() && !created) throw EnvironmentError(failure);
   return report;
+}
+
+RunOptions benchmark_run_options(const std::vector<BenchmarkJobSpec>& specs) {
+  if (specs.empty()) throw UsageError("no target to run on");
+  RunOptions o;
+  o.run_id = specs.front().run_id;
+  o.namespace_name = specs.front().namespace_or_default();
+  o.setup = {render_namespace(specs.front()), render_service_account(specs.front())};
+  for (auto& s : specs) {
+    o.jobs.push_back(render_job(s));
+    RunTarget t;
+    t.case_name = s.case_name;
+    t.job_name = s.job_name();
+    t.node = s.node;
+    t.power = s.power;
+    o.targets.push_back(t);
+  }
+  return o;
 }
 
 void delete_namespace_and_wait(kube::Client& client, const std::string& ns, double timeout_seconds,
@@ -494,6 +577,28 @@ void delete_namespace_and_wait(kube::Client& client, const std::string& ns, doub
     sleep_unless_interrupted(std::chrono::milliseconds(250));
   }
   if (note) note("Namespace " + ns + " deleted (" + fixed(std::chrono::duration<double>(Clock::now() - start).count(), 1) + " s)");
+}
+
+
+void delete_jobs_and_wait(kube::Client& client, const std::string& ns, const std::vector<std::string>& jobs, const std::string& run_id,
+                          double timeout_seconds, const std::function<void(const std::string&)>& note) {
+  auto start = Clock::now();
+  for (auto& name : jobs) client.remove(kube::resources::jobs, ns, name, "Background");
+  kube::ListOptions o;
+  o.label_selector = std::string(kRunIdLabel) + "=" + label_value(run_id);
+  while (true) {
+    auto left = client.list(kube::resources::pods, ns, o)["items"];
+    if (left.empty()) break;
+    if (Clock::now() - start > std::chrono::duration<double>(timeout_seconds)) {
+      std::string names;
+      for (auto& p : left) names += (names.empty() ? "" : ", ") + p["metadata"].value("name", "");
+      throw EnvironmentError("pods of run " + run_id + " are still there after " + fixed(timeout_seconds, 0) + " s in namespace " + ns + ": " +
+                             names);
+    }
+    sleep_unless_interrupted(std::chrono::milliseconds(250));
+  }
+  if (note)
+    note("Jobs deleted with their pods (" + fixed(std::chrono::duration<double>(Clock::now() - start).count(), 1) + " s)");
 }
 
 }  // namespace kb::jobs
