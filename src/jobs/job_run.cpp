@@ -269,7 +269,7 @@ struct JobRun::Impl {
     std::string problem;
     try {
       if (!trim(bench.message).empty() && trim(bench.message)[0] == '{') doc = json::parse(bench.message);
-      if (!doc) doc = media::find_framed_result(client.read_log(ns, t.view->name, kBenchmarkContainer));
+      if (!doc) doc = media::find_framed_result(client.read_log(ns, t.view->name, t.spec->result_container));
     } catch (const std::exception& e) {
       problem = e.what();
     }
@@ -360,7 +360,7 @@ struct JobRun::Impl {
           auto& tail = bench_tail[view->name];
           std::string text;
           for (auto& l : tail) text += l + "\n";
-          why = last_error_line(text);
+          why = last_error_line(text.empty() ? bench->message : text);
         }
         finish(t, Outcome::no_results,
                t.result.message.empty() ? "the " + t.spec->result_container + " container finished without results (exit " +

@@ -10,7 +10,7 @@
 #include "core/process.h"
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
-#include "support/cluster_env.h"
+#include "support/cluster_admin.h"
 #include "support/test_support.h"
 
 namespace kb::jobs {
@@ -25,11 +25,7 @@ class RunKube : public ::testing::Test {
   test::TempDir dir;
   std::shared_ptr<kube::Client> admin;
 
-  RunKube() {
-    kube::LoadOptions load;
-    load.kubeconfig = env["KUBENCH_CLUSTER_ADMIN_KUBECONFIG"];
-    admin = std::make_shared<kube::Client>(std::make_shared<kube::Transport>(kube::load_rest_config(load)));
-  }
+  RunKube() : admin(test::cluster_admin(env)) {}
 
   std::vector<std::string> run_args(const std::string& run_id, std::vector<std::string> extra) {
     std::vector<std::string> args = {"run", "--kube", "--kubeconfig", env["KUBENCH_CLUSTER_ADMIN_KUBECONFIG"], "--image", kImage,

@@ -16,7 +16,7 @@
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
 #include "queue/queue_process_support.h"
-#include "support/cluster_env.h"
+#include "support/cluster_admin.h"
 #include "support/test_support.h"
 
 namespace kb::queue {
@@ -36,11 +36,7 @@ class ScaleValidate : public ::testing::Test {
   test::TempDir dir;
   std::shared_ptr<kube::Client> admin;
 
-  ScaleValidate() {
-    kube::LoadOptions load;
-    load.kubeconfig = env["KUBENCH_CLUSTER_ADMIN_KUBECONFIG"];
-    admin = std::make_shared<kube::Client>(std::make_shared<kube::Transport>(kube::load_rest_config(load)));
-  }
+  ScaleValidate() : admin(test::cluster_admin(env)) {}
 
   ProcessResult kubectl(const std::vector<std::string>& args, const std::string& stdin_text = "") {
     ProcessSpec spec;
