@@ -19,16 +19,18 @@ command -v ffmpeg >/dev/null || { echo "scenes.sh: needs ffmpeg" >&2; exit 2; }
 
 cache=${KUBENCH_BENCH_CACHE:-/tmp/kubench-bench-scenes}
 mkdir -p "$cache"
-clip=$cache/cuts_1080p_${FRAMES}.mp4
+clip=$cache/cuts_1080p_g30_${FRAMES}.mp4
 if [ ! -s "$clip" ]; then
-  # Four segments of different lavfi sources; cuts at the running sums of their lengths.
+  # Four segments of different lavfi sources; cuts at the running sums of their lengths. A keyframe
+  # every second (-g 30): a long film gives each shard hundreds of keyframes to put its borders on,
+  # a 20 s clip with x264's default interval (250) would give it none but the cuts.
   q=$((FRAMES / 4))
   echo "generating $clip ($FRAMES frames, 1080p H.264) ..." >&2
   ffmpeg -v error -y \
     -f lavfi -i "testsrc2=s=1920x1080:r=30" -f lavfi -i "smptehdbars=s=1920x1080:r=30" \
     -f lavfi -i "mandelbrot=s=1920x1080:r=30" -f lavfi -i "rgbtestsrc=s=1920x1080:r=30" \
     -filter_complex "[0:v]trim=end_frame=$q,setpts=PTS-STARTPTS,format=yuv420p[a];[1:v]trim=end_frame=$q,setpts=PTS-STARTPTS,format=yuv420p[b];[2:v]trim=end_frame=$q,setpts=PTS-STARTPTS,format=yuv420p[c];[3:v]trim=end_frame=$((FRAMES - 3 * q)),setpts=PTS-STARTPTS,format=yuv420p[d];[a][b][c][d]concat=n=4:v=1:a=0[out]" \
-    -map "[out]" -c:v libx264 -preset medium -crf 20 "$clip.tmp.mp4"
+    -map "[out]" -c:v libx264 -preset medium -crf 20 -g 30 "$clip.tmp.mp4"
   mv "$clip.tmp.mp4" "$clip"
 fi
 

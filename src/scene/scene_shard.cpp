@@ -25,15 +25,44 @@ ShardSpec parse_shard(const std::string& text) {
   return {static_cast<int>(*i), static_cast<int>(*n)};
 }
 
-std::pair<std::int64_t, std::int64_t> shard_range(const ShardSpec& s, std::int64_t frames, const std::vector<std::int64_t>& keyframes) {
+std::pair<std::int64_t, std::int64_t> shard_range(const ShardSpec& s, std::int64_t frames, const std::vector<std::int64_t>& keyframes,
+                                                  const std::vector<double>& cost_before) {
+  const bool costed = cost_before.size() == static_cast<size_t>(frames) + 1 && frames > 0 && cost_before.back() > 0;
+  auto cost = [&](std::int64_t f) {
+    f = std::clamp<std::int64_t>(f, 0, frames);
+    return costed ? cost_before[static_cast<size_t>(f)] : static_cast<double>(f);
+  };
+  auto nominal = [&](std::int64_t i) -> std::int64_t {  // the frame where the cost reaches i/N of the total
+    if (i <= 0) return 0;
+    if (i >= s.count) return frames;
+    if (!costed) return frames * i / s.count;
+    const double target = cost_before.back() * static_cast<double>(i) / s.count;
+    return std::lower_bound(cost_before.begin(), cost_before.end(), target) - cost_before.begin();
+  };
   auto border = [&](std::int64_t i) -> std::int64_t {  // start of shard i
-    const std::int64_t nominal = frames * i / s.count;
     if (i == 0) return 0;
-    const std::int64_t next = frames * (i + 1) / s.count;
-    auto k = std::lower_bound(keyframes.begin(), keyframes.end(), nominal);
-    return k != keyframes.end() && *k < next ? *k : nominal;
+    const std::int64_t at = nominal(i), before = nominal(i - 1), after = nominal(i + 1);
+    const double target = cost(at);
+    std::int64_t best = at;
+    double best_gap = -1;
+    for (auto k = std::upper_bound(keyframes.begin(), keyframes.end(), before); k != keyframes.end() && *k < after; ++k) {
+      const double gap = std::abs(cost(*k) - target);
+      if (best_gap < 0 || gap < best_gap) best = *k, best_gap = gap;
+    }
+    return best;
   };
   return {border(s.index), s.index + 1 == s.count ? -1 : border(s.index + 1)};
+}
+
+std::vector<double> decode_cost_before(const std::vector<VideoReader::IndexedPacket>& packets, std::int64_t frames,
+                                       std::int64_t pixels_per_frame) {
+  if (packets.empty() || frames <= 0) return {};
+  std::vector<double> per_frame(static_cast<size_t>(frames), static_cast<double>(pixels_per_frame));
+  for (auto& p : packets)
+    if (p.frame >= 0 && p.frame < frames) per_frame[static_cast<size_t>(p.frame)] += 100.0 * static_cast<double>(p.bytes);
+  std::vector<double> before(static_cast<size_t>(frames) + 1, 0);
+  for (size_t f = 0; f < per_frame.size(); ++f) before[f + 1] = before[f] + per_frame[f];
+  return before;
 }
 
 json to_json(const ShardResult& r) {
@@ -98,7 +127,9 @@ ShardResult detect_shard(const std::filesystem::path& video, const ShardSpec& sh
   r.video = reader.identity();
   r.settings = settings;
   r.shard = shard;
-  auto [first, end] = shard_range(shard, r.video.frames, reader.keyframes());
+  auto [first, end] = shard_range(shard, r.video.frames, reader.keyframes(),
+                                 decode_cost_before(reader.packet_sizes(), r.video.frames,
+                                                    static_cast<std::int64_t>(r.video.width) * r.video.height));
   r.first = first;
   r.to_end_of_stream = end < 0;
   // The next shard's first frame is decoded too: its difference needs its predecessor, which

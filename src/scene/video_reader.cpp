@@ -293,6 +293,18 @@ std::vector<std::int64_t> VideoReader::keyframes() const {
   return out;
 }
 
+std::vector<VideoReader::IndexedPacket> VideoReader::packet_sizes() const {
+  const AVStream* st = s_->format->streams[s_->stream];
+  const int delay = st->codecpar->video_delay;
+  std::vector<IndexedPacket> out;
+  const int n = avformat_index_get_entries_count(st);
+  for (int i = 0; i < n; ++i) {
+    const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i);
+    if (e && e->size > 0) out.push_back({s_->index_of(e->timestamp) + delay, e->size});
+  }
+  return out;
+}
+
 std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbehind,
                                const std::function<bool(const Frame&)>& on_frame) {
   auto& s = *s_;

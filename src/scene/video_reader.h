@@ -60,6 +60,13 @@ class VideoReader {
   // Frame numbers of the keyframes the container's index lists (empty without an index, e.g.
   // MPEG-TS), ascending. Used only to place shard borders where no shard decodes twice.
   std::vector<std::int64_t> keyframes() const;
+  // The container index's packets as (frame, bytes): with the frame size, what a shard's decode
+  // costs (scene_shard's borders balance it). Empty without an index.
+  struct IndexedPacket {
+    std::int64_t frame = 0;
+    std::int64_t bytes = 0;
+  };
+  std::vector<IndexedPacket> packet_sizes() const;
 
   // Decodes frames with index in [first, end) (end < 0: to the end) and calls `on_frame` for each,
   // in order. With first > 0 it seeks to the keyframe before `first - lookbehind` and also

@@ -128,6 +128,31 @@ TEST(Shards, ParseAndRangesTileTheVideo) {
   EXPECT_EQ(shard_range({1, 2}, 150).first, 75);
 }
 
+TEST(Shards, BordersBalanceTheDecodeCostAndSnapToTheNearestKeyframe) {
+  // 100 frames, the last 20 ten times as expensive (total 280): half is reached at frame 86.
+  std::vector<double> cost_before(101, 0);
+  for (int f = 0; f < 100; ++f) cost_before[static_cast<size_t>(f) + 1] = cost_before[static_cast<size_t>(f)] + (f >= 80 ? 10 : 1);
+  EXPECT_EQ(shard_range({1, 2}, 100, {}, cost_before).first, 86);
+  // Keyframes at 0, 50, 85, 95: 85 is nearest in cost to the nominal border 86.
+  EXPECT_EQ(shard_range({1, 2}, 100, {0, 50, 85, 95}, cost_before).first, 85);
+  EXPECT_EQ(shard_range({0, 2}, 100, {0, 50, 85, 95}, cost_before).second, 85);
+  // Any N: the shards tile the video in order.
+  for (int n = 1; n <= 9; ++n) {
+    std::int64_t expected = 0;
+    for (int i = 0; i < n; ++i) {
+      auto [first, end] = shard_range({i, n}, 100, {0, 10, 50, 85, 95}, cost_before);
+      EXPECT_EQ(first, expected) << i << "/" << n;
+      EXPECT_LE(first, end < 0 ? 100 : end) << i << "/" << n;
+      expected = end;
+    }
+    EXPECT_EQ(expected, -1);
+  }
+  // Costs from packet sizes: every frame costs its pixels, plus 100 × its bytes.
+  auto before = decode_cost_before({{0, 10}, {1, 0}, {2, 5}}, 3, 1000);
+  EXPECT_EQ(before, (std::vector<double>{0, 2000, 3000, 4500}));
+  EXPECT_TRUE(decode_cost_before({}, 3, 1000).empty());
+}
+
 ShardResult synthetic_shard(int index, int count, std::int64_t frames, const std::vector<FrameMetric>& all) {
   ShardResult r;
   r.video.name = "v.mp4";
