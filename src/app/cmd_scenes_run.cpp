@@ -46,7 +46,8 @@ struct RunFlags {
 int usable_nodes(kube::Client& client, const std::map<std::string, std::string>& selector) {
   if (!client.can_i({"list", "", "nodes", "", ""})) return 0;
   int n = 0;
-  for (auto& item : client.list(kube::resources::nodes, "")["items"]) {
+  const auto nodes = client.list(kube::resources::nodes, "");  // (not a temporary: the loop would dangle)
+  for (auto& item : nodes["items"]) {
     auto node = kube::node_inventory(item);
     n += node.ready && !node.unschedulable && jobs::matches(node, selector);
   }
