@@ -66,15 +66,6 @@ void write_shard_results(const DetectFlags& f, const std::vector<scene::ShardRes
     write_file_atomic(std::filesystem::path(f.shard_out) / scene::part_file_name(r.video.name, r.shard), to_json(r).dump() + "\n");
 }
 
-// In the order the videos were given.
-std::vector<scene::SceneList> in_input_order(std::vector<scene::SceneList> lists, const ScenesFlags& f) {
-  std::vector<scene::SceneList> ordered;
-  for (auto& v : video_paths(f))
-    for (auto& l : lists)
-      if (l.video.name == v.filename().string()) ordered.push_back(std::move(l));
-  return ordered;
-}
-
 // N shard processes of this binary, in parallel, then the merge of every video.
 std::vector<scene::SceneList> detect_local_parallel(const DetectFlags& f, const scene::DetectorSettings& s) {
   TempDirectory work("kubench-scenes");
@@ -109,7 +100,7 @@ std::vector<scene::SceneList> detect_local_parallel(const DetectFlags& f, const 
   for (auto& entry : std::filesystem::directory_iterator(work.path()))
     if (entry.path().extension() == ".json")
       shards.push_back(scene::shard_result_from_json(nlohmann::json::parse(read_file(entry.path())), entry.path().string()));
-  return in_input_order(scene::merge_videos(std::move(shards)), f.scenes);
+  return scene::in_given_order(scene::merge_videos(std::move(shards)), video_paths(f.scenes));
 }
 
 void run_detect(const DetectFlags& f) {

@@ -61,12 +61,7 @@ std::vector<scene::SceneList> merge_report(const jobs::RunReport& report, const 
     auto set = scene::shard_set_from_json(*t.result, t.case_name + " (pod " + t.pod + ")");
     for (auto& p : set) parts.push_back(std::move(p));
   }
-  auto lists = scene::merge_videos(std::move(parts));
-  std::vector<scene::SceneList> ordered;
-  for (auto& v : f.scenes.inputs)
-    for (auto& l : lists)
-      if (l.video.name == std::filesystem::path(v).filename().string()) ordered.push_back(std::move(l));
-  return ordered;
+  return scene::in_given_order(scene::merge_videos(std::move(parts)), {f.scenes.inputs.begin(), f.scenes.inputs.end()});
 }
 
 void run(RunFlags& f, GlobalOptions& global) {
@@ -78,14 +73,7 @@ void run(RunFlags& f, GlobalOptions& global) {
   if (f.job_mode != "auto" && f.job_mode != "indexed" && f.job_mode != "per-shard")
     throw UsageError("--job-mode must be auto, indexed or per-shard, got '" + f.job_mode + "'");
   if (f.shards < 0) throw UsageError("--shards must be at least 1");
-  {
-    std::vector<std::string> names;
-    for (auto& v : f.scenes.inputs) names.push_back(std::filesystem::path(v).filename().string());
-    std::sort(names.begin(), names.end());
-    if (std::adjacent_find(names.begin(), names.end()) != names.end())
-      throw UsageError("two videos share the file name " + *std::adjacent_find(names.begin(), names.end()) +
-                       ": results are named after the file, so the names must differ");
-  }
+  scene::require_distinct_names({f.scenes.inputs.begin(), f.scenes.inputs.end()});
 
   jobs::SceneJobSpec spec;
   spec.run_id = f.run_id.empty() ? jobs::dns_label("scenes-" + media::new_run_id(), 40) : f.run_id;

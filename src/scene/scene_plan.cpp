@@ -46,17 +46,23 @@ ShardPlan plan_shards(const std::vector<std::int64_t>& video_bytes, int shards) 
   return plan;
 }
 
-std::vector<std::int64_t> video_sizes(const std::vector<std::filesystem::path>& videos) {
-  std::vector<std::int64_t> sizes;
+void require_distinct_names(const std::vector<std::filesystem::path>& videos) {
   std::map<std::string, std::string> names;
   for (auto& v : videos) {
-    std::error_code ec;
-    auto size = std::filesystem::file_size(v, ec);
-    if (ec) throw ParseError(v.string() + ": " + (ec == std::errc::no_such_file_or_directory ? "no such file" : ec.message()));
     auto [it, fresh] = names.emplace(v.filename().string(), v.string());
     if (!fresh)
       throw UsageError("two videos are named " + v.filename().string() + " (" + it->second + ", " + v.string() +
                        "): results are named after the file, so the names must differ");
+  }
+}
+
+std::vector<std::int64_t> video_sizes(const std::vector<std::filesystem::path>& videos) {
+  require_distinct_names(videos);
+  std::vector<std::int64_t> sizes;
+  for (auto& v : videos) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(v, ec);
+    if (ec) throw ParseError(v.string() + ": " + (ec == std::errc::no_such_file_or_directory ? "no such file" : ec.message()));
     sizes.push_back(static_cast<std::int64_t>(size));
   }
   return sizes;
@@ -109,6 +115,14 @@ std::vector<SceneList> merge_videos(std::vector<ShardResult> results) {
     }
   }
   return lists;
+}
+
+std::vector<SceneList> in_given_order(std::vector<SceneList> lists, const std::vector<std::filesystem::path>& videos) {
+  std::vector<SceneList> ordered;
+  for (auto& v : videos)
+    for (auto& l : lists)
+      if (l.video.name == v.filename().string()) ordered.push_back(std::move(l));
+  return ordered;
 }
 
 json shard_set_json(const ShardSpec& shard, const std::vector<ShardResult>& parts) {

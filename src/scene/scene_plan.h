@@ -28,8 +28,9 @@ struct ShardPlan {
 // index), so one video's part I lands on shard I.
 ShardPlan plan_shards(const std::vector<std::int64_t>& video_bytes, int shards);
 
-// The sizes of `videos` (ParseError naming a missing one), refusing two with the same file name:
-// results and shard files are named after it.
+// UsageError for two videos with the same file name: results and shard files are named after it.
+void require_distinct_names(const std::vector<std::filesystem::path>& videos);
+// The sizes of `videos` (ParseError naming a missing one), after require_distinct_names.
 std::vector<std::int64_t> video_sizes(const std::vector<std::filesystem::path>& videos);
 
 // Shard result file of a part: "<file name>.part-<I>-of-<K>.json".
@@ -38,6 +39,8 @@ std::string part_file_name(const std::string& video_name, const ShardSpec& part)
 // Shard results of one or more videos (any order) → one SceneList per video, in order of first
 // appearance; each video's parts are checked and merged by `merge_shards`, with its name in errors.
 std::vector<SceneList> merge_videos(std::vector<ShardResult> results);
+// The lists in the order of `videos` (matched by file name).
+std::vector<SceneList> in_given_order(std::vector<SceneList> lists, const std::vector<std::filesystem::path>& videos);
 
 // kubench/scene-shard-set/v1: the results of one shard of a plan (all its parts), as a pod prints
 // it framed in its log for the collector.

@@ -1,15 +1,10 @@
 // `kubench run --kube` on the real test cluster with the offline image (scripts/build-image.sh,
 // imported by the k8s_image fixture): results, failure classes, Ctrl-C, cleanup, fan-out.
 #include <gtest/gtest.h>
-#include <signal.h>
-
-#include <chrono>
-#include <thread>
 
 #include "core/files.h"
-#include "core/process.h"
 #include "kube/client.h"
-#include "kube/kubeconfig.h"
+#include "queue/queue_process_support.h"
 #include "support/cluster_admin.h"
 #include "support/test_support.h"
 
@@ -145,28 +140,13 @@ TEST_F(RunKube, BenchmarkWithoutResultIsReportedWithItsLastLines) {
 }
 
 TEST_F(RunKube, CtrlCDeletesTheNamespaceAndExits130) {
-  ProcessSpec spec;
-  spec.argv = run_args("t-int", {"--accel", "cpu", "--profile", "standard"});
-  spec.argv.insert(spec.argv.begin(), test::kubench_binary().string());
-  spec.stdout_mode = OutputMode::file;
-  spec.stdout_path = dir / "out";
-  spec.stderr_mode = OutputMode::file;
-  spec.stderr_path = dir / "err";
-  spec.timeout = std::chrono::seconds(300);
-  ChildProcess child(spec);
+  test::Kubench child("run", run_args("t-int", {"--accel", "cpu", "--profile", "standard"}), dir);
   // Interrupt once the pod is doing work (the clips are being made).
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
-  bool started = false;
-  while (!started && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    started = std::filesystem::exists(dir / "err") && read_file(dir / "err").find("fetch-clips:running") != std::string::npos;
-  }
-  ASSERT_TRUE(started) << read_file(dir / "err");
-  ::kill(child.pid(), SIGINT);
-  auto r = child.wait();
-  auto err = read_file(dir / "err");
-  EXPECT_EQ(r.exit_code, 130) << err;
-  EXPECT_NE(err.find("Namespace kubench-t-int deleted"), std::string::npos) << err;
+  ASSERT_TRUE(test::eventually([&] { return child.err().find("fetch-clips:running") != std::string::npos; }, std::chrono::seconds(180)))
+      << child.err();
+  child.signal(SIGINT);
+  EXPECT_EQ(child.wait().exit_code, 130) << child.err();
+  EXPECT_NE(child.err().find("Namespace kubench-t-int deleted"), std::string::npos) << child.err();
   expect_nothing_left("t-int");
 }
 

@@ -2,13 +2,9 @@
 // shard) with the offline image, the videos on a hostPath volume: the merged lists equal the local
 // single pass, shard results land on the volume, failures are classified, nothing is left.
 #include <gtest/gtest.h>
-#include <signal.h>
-
-#include <chrono>
-#include <thread>
 
 #include "core/files.h"
-#include "core/process.h"
+#include "queue/queue_process_support.h"
 #include "support/cluster_admin.h"
 #include "support/cut_video.h"
 #include "support/test_support.h"
@@ -96,29 +92,15 @@ TEST_F(ScenesRunKube, AShardThatCannotReadItsVideoIsClassifiedAndNamed) {
 
 TEST_F(ScenesRunKube, CtrlCDeletesTheJobsAndExits130) {
   test::make_cut_video(dir / "cuts.mp4", test::kCutsAt30_75_120);
-  ProcessSpec spec;
-  spec.argv = run_args("t-scenes-int", {"--shards", "2", "cuts.mp4"});
-  spec.argv.insert(spec.argv.begin(), test::kubench_binary().string());
-  spec.stdout_mode = OutputMode::file;
-  spec.stdout_path = dir / "out";
-  spec.stderr_mode = OutputMode::file;
-  spec.stderr_path = dir / "err";
-  spec.timeout = std::chrono::seconds(200);
-  ChildProcess child(spec);
+  test::Kubench child("scenes-run", run_args("t-scenes-int", {"--shards", "2", "cuts.mp4"}), dir);
   // Interrupt as soon as the Jobs exist (their pods are being created).
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  bool created = false;
-  while (!created && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    created = std::filesystem::exists(dir / "err") && read_file(dir / "err").find("Job kubench-scenes-t-scenes-int-1 created") != std::string::npos;
-  }
-  ASSERT_TRUE(created) << read_file(dir / "err");
-  ::kill(child.pid(), SIGINT);
-  auto r = child.wait();
-  auto err = read_file(dir / "err");
-  EXPECT_EQ(r.exit_code, 130) << err;
-  EXPECT_NE(err.find("Jobs deleted with their pods"), std::string::npos) << err;
-  EXPECT_TRUE(read_file(dir / "out").empty()) << "no partial scene list";
+  ASSERT_TRUE(test::eventually([&] { return child.err().find("Job kubench-scenes-t-scenes-int-1 created") != std::string::npos; },
+                               std::chrono::seconds(120)))
+      << child.err();
+  child.signal(SIGINT);
+  EXPECT_EQ(child.wait().exit_code, 130) << child.err();
+  EXPECT_NE(child.err().find("Jobs deleted with their pods"), std::string::npos) << child.err();
+  EXPECT_TRUE(child.out().empty()) << "no partial scene list";
   expect_nothing_left("t-scenes-int");
 }
 
