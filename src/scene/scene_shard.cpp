@@ -54,12 +54,16 @@ std::pair<std::int64_t, std::int64_t> shard_range(const ShardSpec& s, std::int64
   return {border(s.index), s.index + 1 == s.count ? -1 : border(s.index + 1)};
 }
 
+namespace {
+constexpr double kCostPerByte = 150;  // in pixels' worth of decoding (see the header)
+}  // namespace
+
 std::vector<double> decode_cost_before(const std::vector<VideoReader::IndexedPacket>& packets, std::int64_t frames,
                                        std::int64_t pixels_per_frame) {
   if (packets.empty() || frames <= 0) return {};
   std::vector<double> per_frame(static_cast<size_t>(frames), static_cast<double>(pixels_per_frame));
   for (auto& p : packets)
-    if (p.frame >= 0 && p.frame < frames) per_frame[static_cast<size_t>(p.frame)] += 100.0 * static_cast<double>(p.bytes);
+    if (p.frame >= 0 && p.frame < frames) per_frame[static_cast<size_t>(p.frame)] += kCostPerByte * static_cast<double>(p.bytes);
   std::vector<double> before(static_cast<size_t>(frames) + 1, 0);
   for (size_t f = 0; f < per_frame.size(); ++f) before[f + 1] = before[f] + per_frame[f];
   return before;
@@ -137,7 +141,7 @@ ShardResult detect_shard(const std::filesystem::path& video, const ShardSpec& sh
   MetricsCalculator calc;
   std::int64_t count = 0;
   std::int64_t next = reader.read(first, end < 0 ? -1 : end + 1, 0, [&](const Frame& f) {
-    r.metrics.push_back(calc.add(f.index, f.bgr, f.width, f.height));
+    r.metrics.push_back(calc.add(f.index, f.bgr));
     if (progress && (++count & 63) == 0) progress(f.index);
     return !interrupted();
   });

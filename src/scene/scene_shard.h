@@ -34,9 +34,10 @@ std::pair<std::int64_t, std::int64_t> shard_range(const ShardSpec& shard, std::i
                                                   const std::vector<double>& cost_before = {});
 
 // The estimated decode cost of frames [0, f) for f = 0 … frames: each frame costs its pixels
-// plus 100 × its packet's bytes (measured with libavcodec's H.264 decoder on 1080p: ≈ 1.2 ns per
-// pixel of fixed work, ≈ 0.12 µs per byte of bitstream; a busy scene decodes several times slower
-// than a static one). Empty when the container has no index of packet sizes.
+// plus 150 × its packet's bytes (a least-squares fit of per-packet decode times of libavcodec's
+// H.264 decoder on the 1080p benchmark clip: ≈ 0.68 ns per pixel of fixed work, ≈ 105 ns per byte
+// of bitstream; a busy scene decodes several times slower than a static one). Empty when the
+// container has no index of packet sizes.
 std::vector<double> decode_cost_before(const std::vector<VideoReader::IndexedPacket>& packets, std::int64_t frames,
                                        std::int64_t pixels_per_frame);
 

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "scene/downscale.h"
+
 namespace kb::scene {
 
 // What makes two shard results "of the same video".
@@ -32,15 +34,17 @@ VideoIdentity video_identity_from_json(const nlohmann::json& j);
 bool same_video(const VideoIdentity& a, const VideoIdentity& b);
 
 struct DecodeOptions {
-  int threads = 0;            // 0: libavcodec's choice (all cores)
+  int threads = 0;            // 0: one per core this process may use (see automatic_threads)
   int target_width = 256;     // downscale by width / target (integer, ≥ 1) as PySceneDetect
   bool skip_loop_filter = false;  // H.264/HEVC deblocking skipped: faster, pixels differ slightly
 };
 
+// Decoder threads for `threads = 0`.
+int automatic_threads();
+
 struct Frame {
-  std::int64_t index = 0;     // 0-based, from the timestamp
-  int width = 0, height = 0;
-  const std::uint8_t* bgr = nullptr;  // width × height × 3, valid during the callback
+  std::int64_t index = 0;  // 0-based, from the timestamp
+  BgrPlanes bgr;           // the downscaled picture, valid during the callback
 };
 
 struct DamagedRange {

@@ -21,24 +21,34 @@ std::vector<FrameMetric> content_metrics(std::int64_t n, std::vector<std::int64_
 }
 
 TEST(BgrToHsv, MatchesOpenCvOnPrimariesAndGrey) {
-  const std::uint8_t bgr[] = {0, 0, 255, 0, 255, 0, 255, 0, 0, 128, 128, 128, 0, 0, 0, 255, 255, 0};
-  std::uint8_t h[6], s[6], v[6];
-  bgr_to_hsv(bgr, h, s, v, 6);
+  // Red, green, blue, grey, black, cyan; repeated so the SIMD path (8 at a time) sees them too.
+  const std::uint8_t b6[] = {0, 0, 255, 128, 0, 255}, g6[] = {0, 255, 0, 128, 0, 255}, r6[] = {255, 0, 0, 128, 0, 0};
   const std::uint8_t expected[] = {0, 255, 255, 60, 255, 255, 120, 255, 255, 0, 0, 128, 0, 0, 0, 90, 255, 255};
-  for (int i = 0; i < 6; ++i) {
-    EXPECT_EQ(h[i], expected[3 * i]) << i;
-    EXPECT_EQ(s[i], expected[3 * i + 1]) << i;
-    EXPECT_EQ(v[i], expected[3 * i + 2]) << i;
+  std::vector<std::uint8_t> b, g, r;
+  for (int k = 0; k < 3; ++k) {
+    b.insert(b.end(), b6, b6 + 6);
+    g.insert(g.end(), g6, g6 + 6);
+    r.insert(r.end(), r6, r6 + 6);
+  }
+  for (bool portable : {false, true}) {
+    std::uint8_t h[18], s[18], v[18];
+    bgr_to_hsv({18, 1, b.data(), g.data(), r.data()}, h, s, v, portable);
+    for (int i = 0; i < 18; ++i) {
+      EXPECT_EQ(h[i], expected[3 * (i % 6)]) << i << (portable ? " portable" : "");
+      EXPECT_EQ(s[i], expected[3 * (i % 6) + 1]) << i;
+      EXPECT_EQ(v[i], expected[3 * (i % 6) + 2]) << i;
+    }
   }
 }
 
 TEST(MetricsCalculator, FirstFrameScoresZeroThenMeanAbsoluteDifferences) {
   MetricsCalculator calc;
   std::vector<std::uint8_t> black(4 * 3, 0), grey(4 * 3, 100);
-  auto a = calc.add(0, black.data(), 2, 2);
+  auto planes = [](const std::vector<std::uint8_t>& p) { return BgrPlanes{2, 2, p.data(), p.data() + 4, p.data() + 8}; };
+  auto a = calc.add(0, planes(black));
   EXPECT_EQ(a.content(), 0);
   EXPECT_EQ(a.brightness, 0);
-  auto b = calc.add(1, grey.data(), 2, 2);
+  auto b = calc.add(1, planes(grey));
   EXPECT_FLOAT_EQ(b.delta_lum, 100);
   EXPECT_FLOAT_EQ(b.delta_hue, 0);
   EXPECT_FLOAT_EQ(b.brightness, 100);
@@ -147,9 +157,9 @@ TEST(Shards, BordersBalanceTheDecodeCostAndSnapToTheNearestKeyframe) {
     }
     EXPECT_EQ(expected, -1);
   }
-  // Costs from packet sizes: every frame costs its pixels, plus 100 × its bytes.
-  auto before = decode_cost_before({{0, 10}, {1, 0}, {2, 5}}, 3, 1000);
-  EXPECT_EQ(before, (std::vector<double>{0, 2000, 3000, 4500}));
+  // Costs from packet sizes: every frame costs its pixels, plus 150 × its bytes.
+  auto before = decode_cost_before({{0, 10}, {1, 0}, {2, 6}}, 3, 1000);
+  EXPECT_EQ(before, (std::vector<double>{0, 2500, 3500, 5400}));
   EXPECT_TRUE(decode_cost_before({}, 3, 1000).empty());
 }
 
