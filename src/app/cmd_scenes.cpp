@@ -29,13 +29,6 @@ struct DetectFlags {
   int jobs = 1;
 };
 
-std::filesystem::path self_executable() {
-  std::error_code ec;
-  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) throw EnvironmentError("cannot find kubench's own executable (/proc/self/exe): " + ec.message());
-  return p;
-}
-
 std::vector<std::filesystem::path> video_paths(const ScenesFlags& f) { return {f.inputs.begin(), f.inputs.end()}; }
 
 // This shard's parts of the plan, decoded one after the other.
@@ -66,19 +59,27 @@ void write_shard_results(const DetectFlags& f, const std::vector<scene::ShardRes
     write_file_atomic(std::filesystem::path(f.shard_out) / scene::part_file_name(r.video.name, r.shard), to_json(r).dump() + "\n");
 }
 
-// N shard processes of this binary, in parallel, then the merge of every video.
+// N shard processes, in parallel, then the merge of every video. Each is this process forked
+// (what `scenes detect --shard I/N --shard-out DIR/` would do, without starting the program
+// again): this process has no other thread yet.
 std::vector<scene::SceneList> detect_local_parallel(const DetectFlags& f, const scene::DetectorSettings& s) {
   TempDirectory work("kubench-scenes");
   std::vector<std::unique_ptr<ChildProcess>> children;
   for (int i = 0; i < f.jobs; ++i) {
     ProcessSpec spec;
-    spec.argv = {self_executable().string(), "scenes", "detect"};
-    spec.argv.insert(spec.argv.end(), f.scenes.inputs.begin(), f.scenes.inputs.end());
-    for (const std::string& a : {std::string("--shard"), std::to_string(i) + "/" + std::to_string(f.jobs), std::string("--shard-out"),
-                                 work.path().string() + "/", std::string("-q")})
-      spec.argv.push_back(a);
-    auto extra = shard_flags(f.scenes, s);
-    spec.argv.insert(spec.argv.end(), extra.begin(), extra.end());
+    spec.argv = {"kubench scenes detect --shard " + std::to_string(i) + "/" + std::to_string(f.jobs)};
+    spec.function = [&f, &s, &work, i] {
+      try {
+        DetectFlags shard = f;
+        shard.scenes.quiet = true;
+        shard.shard_out = work.path().string() + "/";
+        ProgressLine line;
+        write_shard_results(shard, detect_planned_shard(shard.scenes, s, {i, f.jobs}, line));
+        return 0;
+      } catch (const std::exception& e) {
+        return report_error(e);
+      }
+    };
     spec.stdout_mode = OutputMode::discard;
     children.push_back(std::make_unique<ChildProcess>(spec));
   }

@@ -41,12 +41,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "kubench: %s (see --help)\n", e.what());
     return kb::kExitUsage;
-  } catch (const kb::Error& e) {
-    std::fprintf(stderr, "kubench: %s\n", e.what());
-    return e.exit_code();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "kubench: internal error: %s\n", e.what());
-    return kb::kExitUsage;
+    return kb::report_error(e);
   }
   return kb::interrupted() ? kb::kExitInterrupted : global.exit_code;
 }

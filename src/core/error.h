@@ -1,5 +1,6 @@
 // Typed errors. Libraries throw these; the CLI turns each into one line and an exit code.
 #pragma once
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -51,5 +52,16 @@ class Interrupted : public Error {
  public:
   Interrupted() : Error("interrupted", kExitInterrupted) {}
 };
+
+// The CLI's last word on an error: "kubench: WHAT" on stderr (an internal error for anything
+// but an Error), and the exit code to end with.
+inline int report_error(const std::exception& e) {
+  if (auto* error = dynamic_cast<const Error*>(&e)) {
+    std::fprintf(stderr, "kubench: %s\n", error->what());
+    return error->exit_code();
+  }
+  std::fprintf(stderr, "kubench: internal error: %s\n", e.what());
+  return kExitUsage;
+}
 
 }  // namespace kb

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/error.h"
@@ -55,28 +56,44 @@ int open_for_output(OutputMode mode, const std::filesystem::path& path) {
   return fd;
 }
 
-// In the child, after fork: only async-signal-safe calls.
-[[noreturn]] void child_exec(char* const* argv, char* const* envp, const char* cwd, pid_t parent,
-                             const int (&targets)[4], const int (&sources)[4], int err_fd) {
+// In the child, after fork: only async-signal-safe calls. False (errno set) on failure.
+bool child_prepare(const char* cwd, pid_t parent, const int (&targets)[4], const int (&sources)[4]) {
   ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);
-  // Signals ignored or handled by the parent must be default again in the program.
-  struct sigaction sa {};
-  sa.sa_handler = SIG_DFL;
-  for (int sig : {SIGINT, SIGTERM, SIGPIPE}) ::sigaction(sig, &sa, nullptr);
   // Move every source out of the target range first, so dup2 never clobbers a later source.
   int moved[4];
   for (int i = 0; i < 4; ++i) moved[i] = sources[i] >= 0 ? ::fcntl(sources[i], F_DUPFD_CLOEXEC, 64) : -1;
   for (int i = 0; i < 4; ++i) {
-    if (moved[i] >= 0 && ::dup2(moved[i], targets[i]) < 0) goto fail;
+    if (moved[i] >= 0 && ::dup2(moved[i], targets[i]) < 0) return false;
   }
-  if (cwd && ::chdir(cwd) != 0) goto fail;
-  ::execvpe(argv[0], argv, envp);
-fail:
+  return !cwd || ::chdir(cwd) == 0;
+}
+
+[[noreturn]] void child_fail(int err_fd) {
   int e = errno;
   [[maybe_unused]] auto n = ::write(err_fd, &e, sizeof e);
   ::_exit(127);
+}
+
+[[noreturn]] void child_exec(char* const* argv, char* const* envp, const char* cwd, pid_t parent,
+                             const int (&targets)[4], const int (&sources)[4], int err_fd) {
+  if (!child_prepare(cwd, parent, targets, sources)) child_fail(err_fd);
+  // Signals ignored or handled by the parent must be default again in the program.
+  struct sigaction sa {};
+  sa.sa_handler = SIG_DFL;
+  for (int sig : {SIGINT, SIGTERM, SIGPIPE}) ::sigaction(sig, &sa, nullptr);
+  ::execvpe(argv[0], argv, envp);
+  child_fail(err_fd);
+}
+
+[[noreturn]] void child_run(const std::function<int()>& function, const char* cwd, pid_t parent,
+                            const int (&targets)[4], const int (&sources)[4], int err_fd) {
+  if (!child_prepare(cwd, parent, targets, sources)) child_fail(err_fd);
+  ::close(err_fd);  // started: the parent's read sees the end of the pipe
+  const int code = function();
+  std::fflush(nullptr);
+  ::_exit(code);  // not exit(): the parent's objects (temporary directories …) are not ours to destroy
 }
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
@@ -184,8 +201,10 @@ ChildProcess::ChildProcess(const ProcessSpec& spec) : spec_(spec) {
   pid_t parent = ::getpid();
 
   started_ = Clock::now();
+  if (spec_.function) std::fflush(nullptr);  // or the child would write the parent's buffered output again
   pid_ = ::fork();
   if (pid_ < 0) throw EnvironmentError(std::string("fork: ") + strerror(errno));
+  if (pid_ == 0 && spec_.function) child_run(spec_.function, cwd, parent, targets, sources, exec_w.fd);
   if (pid_ == 0) child_exec(argv.data(), envp.data(), cwd, parent, targets, sources, exec_w.fd);
 
   ::setpgid(pid_, pid_);  // also done in the child; whichever runs first wins the race

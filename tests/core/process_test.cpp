@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "core/error.h"
@@ -34,6 +35,38 @@ TEST(Process, CapturesOutputAndExitStatus) {
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.describe(), "exit status 3");
+}
+
+TEST(Process, FunctionChildRunsForkedAndLeavesTheParentsObjectsAlone) {
+  test::TempDir dir;  // its destructor removes it: the child's exit must not run it
+  const auto marker = dir / "marker";
+  write_file_atomic(marker, "kept\n");
+  ProcessSpec spec;
+  spec.argv = {"a function"};
+  spec.function = [&] {
+    std::printf("out %s\n", read_file(marker).c_str());  // buffered: flushed on the way out
+    std::fprintf(stderr, "err\n");
+    return 5;
+  };
+  auto r = run_process(spec);
+  EXPECT_EQ(r.stdout_text, "out kept\n\n");
+  EXPECT_EQ(r.stderr_text, "err\n");
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_EQ(read_file(marker), "kept\n");
+}
+
+TEST(Process, FunctionChildIsKilledOnTimeout) {
+  ProcessSpec spec;
+  spec.argv = {"a function that never returns"};
+  spec.function = [] {
+    for (;;) ::pause();
+    return 0;
+  };
+  spec.timeout = std::chrono::milliseconds(200);
+  spec.kill_grace = std::chrono::milliseconds(100);
+  auto r = run_process(spec);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_NE(r.signal, 0);
 }
 
 TEST(Process, ArgvIsNotInterpretedByAShell) {

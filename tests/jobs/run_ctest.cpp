@@ -4,8 +4,8 @@
 
 #include "core/files.h"
 #include "kube/client.h"
-#include "queue/queue_process_support.h"
 #include "support/cluster_admin.h"
+#include "support/kubench_process.h"
 #include "support/test_support.h"
 
 namespace kb::jobs {

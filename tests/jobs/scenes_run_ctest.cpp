@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "core/files.h"
-#include "queue/queue_process_support.h"
 #include "support/cluster_admin.h"
+#include "support/kubench_process.h"
 #include "support/cut_video.h"
 #include "support/test_support.h"
 

@@ -10,6 +10,7 @@
 #include "core/files.h"
 #include "core/process.h"
 #include "support/cut_video.h"
+#include "support/kubench_process.h"
 #include "support/test_support.h"
 
 namespace kb::test {
@@ -291,6 +292,31 @@ TEST_F(Scenes, BadInputIsOneLineAndExit2) {
   r = run_kubench({"scenes", "detect", (dir / "tone.m4a").string(), "--jobs", "2"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.stderr_text.find("no video stream"), std::string::npos) << r.stderr_text;
+}
+
+TEST_F(Scenes, CtrlCStopsTheShardProcessesAndLeavesNothing) {
+  // A long video in no time: the test clip looped 80 times without re-encoding (12 000 frames).
+  ProcessSpec loop;
+  loop.argv = {"ffmpeg", "-v", "error", "-y", "-stream_loop", "79", "-i", v1.string(), "-c", "copy", (dir / "long.mp4").string()};
+  ASSERT_TRUE(run_process(loop).ok());
+  const auto tmp = dir / "tmp";
+  std::filesystem::create_directories(tmp);
+  Kubench child("jobs", {"scenes", "detect", (dir / "long.mp4").string(), "--jobs", "2", "--threads", "1", "-o", "json"}, dir,
+                {{"TMPDIR", tmp.string()}});
+  // Interrupt once both shard processes run.
+  std::vector<pid_t> shards;
+  ASSERT_TRUE(eventually([&] {
+    std::ifstream in("/proc/" + std::to_string(child.pid()) + "/task/" + std::to_string(child.pid()) + "/children");
+    shards.clear();
+    for (pid_t p; in >> p;) shards.push_back(p);
+    return shards.size() == 2;
+  }));
+  child.signal(SIGINT);
+  auto r = child.wait();
+  EXPECT_EQ(r.exit_code, 130) << child.err();
+  EXPECT_TRUE(child.out().empty()) << child.out();  // no partial scene list
+  for (pid_t p : shards) EXPECT_TRUE(eventually([&] { return ::kill(p, 0) != 0; })) << "shard process " << p << " still there";
+  EXPECT_TRUE(std::filesystem::is_empty(tmp)) << "the shard results' temporary directory is left";
 }
 
 }  // namespace
