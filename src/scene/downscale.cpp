@@ -5,7 +5,6 @@
 
 #include "scene/simd.h"
 
-
 namespace kb::scene {
 
 namespace {
@@ -24,7 +23,7 @@ int sample(const std::uint16_t* row, std::int32_t i, std::int32_t w) {
 
 std::uint8_t clip(int v) { return static_cast<std::uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v); }
 
-// BT.601, integer as libswscale's and OpenCV's: video range (16…235) or full range.
+// BT.601 in 8.8 fixed point: video range (16…235) or full range.
 void yuv_to_bgr(int Y, int U, int V, bool full_range, std::uint8_t& b, std::uint8_t& g, std::uint8_t& r) {
   U -= 128;
   V -= 128;
@@ -41,10 +40,10 @@ void yuv_to_bgr(int Y, int U, int V, bool full_range, std::uint8_t& b, std::uint
 }
 
 struct RowJob {
-  const std::uint16_t *y, *u, *v;                       // blended source rows
+  const std::uint16_t *y, *u, *v;  // blended source rows
   const Yuv420Downscaler::Axis *luma_x, *chroma_x;
   bool full_range;
-  std::uint8_t *b, *g, *r;                              // output row of each plane
+  std::uint8_t *b, *g, *r;  // output row of each plane
   int width;
 };
 
