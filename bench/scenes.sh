@@ -58,17 +58,17 @@ echo "cuts: $plain (with --fast-decode: $fast)$([ "$plain" = "$fast" ] && echo '
 # which on 2 cores decodes ~9 % slower. Every ffmpeg run gets kubench's decoder settings — the
 # detection cost is measured against the same decode — and scdet also runs at its own default.
 cores=$(nproc); [ "$cores" -gt 16 ] && cores=16
-declare -A total
+declare -A times
 run_set() {  # THREADS: one round of every variant, alternating
   local t=$1 ff=(-threads "$1")
   [ "$t" = 0 ] && ff=(-threads "$cores")
-  total[decode_$t]=$(awk -v a="${total[decode_$t]:-0}" -v b="$(seconds ffmpeg -nostdin "${ff[@]}" -i "$clip" -an -f null -)" 'BEGIN{print a+b}')
-  total[kubench_$t]=$(awk -v a="${total[kubench_$t]:-0}" -v b="$(seconds "$KUBENCH" scenes detect "$clip" -q --threads "$t" -o json)" 'BEGIN{print a+b}')
-  total[decodefast_$t]=$(awk -v a="${total[decodefast_$t]:-0}" -v b="$(seconds ffmpeg -nostdin "${ff[@]}" -skip_loop_filter all -i "$clip" -an -f null -)" 'BEGIN{print a+b}')
-  total[kubenchfast_$t]=$(awk -v a="${total[kubenchfast_$t]:-0}" -v b="$(seconds "$KUBENCH" scenes detect "$clip" -q --threads "$t" --fast-decode -o json)" 'BEGIN{print a+b}')
-  total[scdet_$t]=$(awk -v a="${total[scdet_$t]:-0}" -v b="$(seconds ffmpeg -nostdin "${ff[@]}" -i "$clip" -vf scdet=t=10 -an -f null -)" 'BEGIN{print a+b}')
+  times[decode_$t]+=" $(seconds ffmpeg -nostdin "${ff[@]}" -i "$clip" -an -f null -)"
+  times[kubench_$t]+=" $(seconds "$KUBENCH" scenes detect "$clip" -q --threads "$t" -o json)"
+  times[decodefast_$t]+=" $(seconds ffmpeg -nostdin "${ff[@]}" -skip_loop_filter all -i "$clip" -an -f null -)"
+  times[kubenchfast_$t]+=" $(seconds "$KUBENCH" scenes detect "$clip" -q --threads "$t" --fast-decode -o json)"
+  times[scdet_$t]+=" $(seconds ffmpeg -nostdin "${ff[@]}" -i "$clip" -vf scdet=t=10 -an -f null -)"
   if [ "$t" = 0 ]; then
-    total[scdetown]=$(awk -v a="${total[scdetown]:-0}" -v b="$(seconds ffmpeg -nostdin -i "$clip" -vf scdet=t=10 -an -f null -)" 'BEGIN{print a+b}')
+    times[scdetown]+=" $(seconds ffmpeg -nostdin -i "$clip" -vf scdet=t=10 -an -f null -)"
   fi
 }
 
@@ -76,11 +76,16 @@ for r in $(seq "$ROUNDS"); do
   run_set 1
   run_set 0
 done
-fps() { awk -v n="$FRAMES" -v r="$ROUNDS" -v s="$1" 'BEGIN { printf "%.1f", n * r / s }'; }
+# The median round of each variant: this kind of VM has bursts of slowness from its neighbours,
+# which a sum would spread over every ratio.
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A total
+for k in "${!times[@]}"; do total[$k]=$(median "${times[$k]}"); done
+fps() { awk -v n="$FRAMES" -v s="$1" 'BEGIN { printf "%.1f", n / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }  # fps(a)/fps(b) = time b / time a
 
 echo
-echo "$FRAMES frames of 1080p H.264, $ROUNDS alternating rounds, $(nproc) CPU(s); frames/s (whole command):"
+echo "$FRAMES frames of 1080p H.264, $ROUNDS alternating rounds (medians), $(nproc) CPU(s); frames/s (whole command):"
 for t in 1 0; do
   label=$([ "$t" = 1 ] && echo "1 thread" || echo "default threads (kubench: one per core, $cores; ffmpeg given the same)")
   echo "  $label:"
@@ -98,12 +103,12 @@ done
 
 # Local scaling: two shard processes of one thread each against one.
 scaling() {  # CLIP FRAMES
-  local one=0 two=0
+  local one="" two=""
   for r in $(seq "$ROUNDS"); do
-    one=$(awk -v a="$one" -v b="$(seconds "$KUBENCH" scenes detect "$1" -q --threads 1 --jobs 1 -o json)" 'BEGIN{print a+b}')
-    two=$(awk -v a="$two" -v b="$(seconds "$KUBENCH" scenes detect "$1" -q --threads 1 --jobs 2 -o json)" 'BEGIN{print a+b}')
+    one+=" $(seconds "$KUBENCH" scenes detect "$1" -q --threads 1 --jobs 1 -o json)"
+    two+=" $(seconds "$KUBENCH" scenes detect "$1" -q --threads 1 --jobs 2 -o json)"
   done
-  echo "  local scaling, $2 frames: --jobs 2 is $(ratio "$two" "$one") x --jobs 1 (1 decoder thread each)"
+  echo "  local scaling, $2 frames: --jobs 2 is $(ratio "$(median "$two")" "$(median "$one")") x --jobs 1 (1 decoder thread each; medians $(median "$one") s, $(median "$two") s)"
 }
 scaling "$clip" "$FRAMES"
 if [ "$SCALE_FRAMES" != "$FRAMES" ]; then scaling "$(make_clip "$SCALE_FRAMES")" "$SCALE_FRAMES"; fi
