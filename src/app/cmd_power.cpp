@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/output.h"
 #include "core/text.h"
+#include "core/utc_time.h"
 #include "media/result_frame.h"
 #include "power/power_monitor.h"
 #include "power/sensor_plan.h"
@@ -71,20 +72,6 @@ WaitEnd wait_for(const std::function<bool()>& condition, std::optional<Clock::ti
 bool file_exists(const std::string& path) {
   std::error_code ec;  // unreadable counts as "not yet": the next poll looks again
   return !path.empty() && fs::exists(path, ec);
-}
-
-// RFC 3339 in UTC with milliseconds: "2026-01-05T10:15:00.123Z".
-std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
-  auto whole = std::chrono::floor<std::chrono::seconds>(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - whole).count();
-  std::time_t seconds = std::chrono::system_clock::to_time_t(whole);
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char frac[16];
-  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms));
-  return std::string(buf) + frac;
 }
 
 std::string node_name() {
@@ -135,7 +122,7 @@ SidecarRun run_sidecar(const PowerFlags& f) {
     deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(f.max_seconds));
   auto monitor = power::make_power_monitor(f.target, f.env);
   auto finish = [&](std::string stopped_by, power::PowerReading reading) {
-    run.stopped_at = rfc3339_utc(std::chrono::system_clock::now());
+    run.stopped_at = utc_rfc3339_ms(std::chrono::system_clock::now());
     run.stopped_by = std::move(stopped_by);
     run.reading = std::move(reading);
     return run;
@@ -164,7 +151,7 @@ SidecarRun run_sidecar(const PowerFlags& f) {
     }
   }
 
-  run.started_at = rfc3339_utc(std::chrono::system_clock::now());
+  run.started_at = utc_rfc3339_ms(std::chrono::system_clock::now());
   monitor->start();
   // Logged once the sensors have taken their first reading, so the line marks a true start.
   spdlog::info("sampling power for --accel {}: {}", f.target.backend, describe_plan(f.target, f.env));

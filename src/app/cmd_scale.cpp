@@ -14,6 +14,7 @@
 #include "core/output.h"
 #include "core/process.h"
 #include "core/progress.h"
+#include "core/utc_time.h"
 #include "queue/kube_scale_target.h"
 
 namespace kb::app {
@@ -28,16 +29,9 @@ struct ScaleFlags {
   std::string results_dir = "kubench-results";
 };
 
-std::string timestamp() {
-  std::time_t now = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::gmtime(&now));
-  return buf;
-}
-
 // Saves report.json and throughput.svg (and .png where rsvg-convert is installed); returns the dir.
 std::filesystem::path save(const queue::ScaleReport& report, const nlohmann::json& doc, const std::string& results_dir) {
-  auto dir = std::filesystem::path(results_dir) / ("scale-" + timestamp());
+  auto dir = std::filesystem::path(results_dir) / ("scale-" + utc_format(std::time(nullptr), "%Y%m%d-%H%M%S"));
   std::filesystem::create_directories(dir);
   write_file_atomic(dir / "report.json", doc.dump(2) + "\n");
   if (report.rounds.empty()) return dir;

@@ -10,6 +10,7 @@
 #include "core/http_client.h"
 #include "core/interrupt.h"
 #include "core/text.h"
+#include "core/utc_time.h"
 #include "kube/credentials.h"
 
 namespace kb::kube {
@@ -313,12 +314,7 @@ void Client::follow_log(const std::string& ns, const std::string& pod, const Log
 
     // Resume from the last second seen; lines already delivered are skipped by their timestamp.
     if (last.first >= 0) {
-      std::time_t secs = static_cast<std::time_t>(last.first);
-      std::tm tm{};
-      ::gmtime_r(&secs, &tm);
-      char buf[32];
-      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-      since = buf;
+      since = utc_rfc3339(static_cast<std::time_t>(last.first));
       skip_at_last = seen_at_last;
     }
     // Did the container end, or did the connection drop? Ask the pod.

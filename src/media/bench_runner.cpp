@@ -14,6 +14,7 @@
 #include "core/interrupt.h"
 #include "core/output.h"
 #include "core/text.h"
+#include "core/utc_time.h"
 #include "media/concurrency_search.h"
 #include "media/encode_runner.h"
 #include "media/quicksync_format.h"
@@ -27,25 +28,11 @@ namespace kb::media {
 namespace fs = std::filesystem;
 using probe::Backend;
 
-std::string utc_now_iso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string new_run_id() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   std::random_device rd;
   char suffix[8];
   std::snprintf(suffix, sizeof suffix, "-%04x", rd() & 0xffff);
-  return std::string(buf) + suffix;
+  return utc_format(std::time(nullptr), "%Y%m%dT%H%M%SZ") + suffix;
 }
 
 namespace {
@@ -246,7 +233,7 @@ BenchOutcome run_bench(const BenchOptions& o, const BenchEvents& ev) {
     throw EnvironmentError("--device " + o.device + ": no such device");
 
   r.kubench_version = o.kubench_version;
-  r.started_at = utc_now_iso();
+  r.started_at = utc_rfc3339();
   r.host = read_host();
   r.ffmpeg_path = ffmpeg.path.string();
   r.ffmpeg_version = ffmpeg.version;
@@ -392,7 +379,7 @@ BenchOutcome run_bench(const BenchOptions& o, const BenchEvents& ev) {
 
   r.interrupted = interrupted();
   r.complete = !r.interrupted;
-  r.finished_at = utc_now_iso();
+  r.finished_at = utc_rfc3339();
   save(r, outcome.dir);
   return outcome;
 }

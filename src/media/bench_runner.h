@@ -55,6 +55,5 @@ std::string concurrency_table(const BenchResult& r);
 
 // A new run id: UTC time plus 4 random hex digits, e.g. "20261123T101500Z-3fa2".
 std::string new_run_id();
-std::string utc_now_iso();
 
 }  // namespace kb::media
