@@ -7,7 +7,6 @@
 
 #include "scene/simd.h"
 
-
 namespace kb::scene {
 
 namespace {

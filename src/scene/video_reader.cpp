@@ -83,6 +83,8 @@ bool same_video(const VideoIdentity& a, const VideoIdentity& b) {
          a.rate_den == b.rate_den && a.frames == b.frames && a.codec == b.codec && a.sampled_sha256 == b.sampled_sha256;
 }
 
+namespace {
+// Decoder threads for `threads = 0`.
 int automatic_threads() {
   // One decoder thread per core, not libavcodec's own choice of one more: measured with H.264
   // 1080p on 2 cores, 2 frame threads decode 9 % faster than 3 (the third only competes), and
@@ -90,6 +92,7 @@ int automatic_threads() {
   // (a pod's cpuset); more than 16 threads gain nothing (libavcodec's own cap).
   return std::clamp(av_cpu_count(), 1, 16);
 }
+}  // namespace
 
 struct VideoReader::State {
   AVFormatContext* format = nullptr;
@@ -148,6 +151,7 @@ struct VideoReader::State {
       sws_format = f->format;
       sws_w = f->width;
       sws_h = f->height;
+      gbr.resize(static_cast<size_t>(out_w) * static_cast<size_t>(out_h) * 3);
     }
     const size_t plane = static_cast<size_t>(out_w) * static_cast<size_t>(out_h);
     std::uint8_t* dst[4] = {gbr.data(), gbr.data() + plane, gbr.data() + 2 * plane, nullptr};
@@ -193,7 +197,6 @@ VideoReader::VideoReader(const std::filesystem::path& path, const DecodeOptions&
   const int factor = std::max(1, w / std::max(1, options.target_width));
   s_->out_w = std::max(1, w / factor);
   s_->out_h = std::max(1, h / factor);
-  s_->gbr.resize(static_cast<size_t>(s_->out_w) * static_cast<size_t>(s_->out_h) * 3);
 
   auto& id = identity_;
   id.name = path.filename().string();

@@ -34,13 +34,10 @@ VideoIdentity video_identity_from_json(const nlohmann::json& j);
 bool same_video(const VideoIdentity& a, const VideoIdentity& b);
 
 struct DecodeOptions {
-  int threads = 0;            // 0: one per core this process may use (see automatic_threads)
+  int threads = 0;            // 0: one per core this process may use (max 16)
   int target_width = 256;     // downscale by width / target (integer, ≥ 1) as PySceneDetect
   bool skip_loop_filter = false;  // H.264/HEVC deblocking skipped: faster, pixels differ slightly
 };
-
-// Decoder threads for `threads = 0`.
-int automatic_threads();
 
 struct Frame {
   std::int64_t index = 0;  // 0-based, from the timestamp
