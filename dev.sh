@@ -1,28 +1,59 @@
 #!/usr/bin/env bash
 # The README's quick start.
-#   ./dev.sh bench [flags]   install what is needed, build, run the local benchmark (quick profile)
-#   ./dev.sh test            install what is needed, build, run every test (also under ASan+UBSan)
+#   ./dev.sh bench [flags]   install what kubench needs, build kubench alone, run the local benchmark (quick profile)
+#   ./dev.sh test            install what the tests need, build, run every test (also under ASan+UBSan)
+# Each phase's wall time is printed at the end (docs/development.md says what they cost on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-build() {
-  cmake --preset "$1" >/dev/null
-  cmake --build --preset "$1"
+phases=()
+phase() { # phase NAME COMMAND...: run it and remember how long it took
+  local name="$1" t0=$SECONDS rc=0
+  shift
+  echo "== dev.sh: $name" >&2
+  "$@" || rc=$?
+  phases+=("$(printf '%-28s %4d s%s' "$name" $((SECONDS - t0)) "$([[ $rc -eq 0 ]] || echo "  (failed, exit $rc)")")")
+  return $rc
+}
+print_phases() {
+  [[ ${#phases[@]} -gt 0 ]] || return 0
+  echo "== dev.sh: wall time per phase" >&2
+  printf '   %s\n' "${phases[@]}" >&2
+  printf '   %-28s %4d s\n' total "$SECONDS" >&2
+}
+
+configure_and_build() { # PRESET [cmake -D flags...]
+  local preset="$1"
+  shift
+  cmake --preset "$preset" "$@" >/dev/null && cmake --build --preset "$preset"
+}
+
+# The compiler cache lives outside the checkout (like the Kubernetes build), so a fresh clone on the same
+# machine reuses it; paths are made relative to the checkout so another folder hits the same entries.
+launcher=()
+use_ccache() {
+  command -v ccache >/dev/null || return 0
+  export CCACHE_DIR="${CCACHE_DIR:-/var/cache/kubench/ccache}" CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+  mkdir -p "$CCACHE_DIR" 2>/dev/null || return 0
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 }
 
 case "${1:-}" in
   bench)
     shift
-    scripts/install-deps.sh
-    build dev
-    exec build/dev/kubench bench --profile quick "$@"
+    phase "install packages" scripts/install-deps.sh
+    phase "build kubench (release)" configure_and_build release
+    print_phases
+    exec build/release/kubench bench --profile quick "$@"
     ;;
   test)
-    scripts/install-deps.sh
-    build ci
-    ctest --preset ci
-    build asan
-    ctest --preset asan
+    trap print_phases EXIT
+    phase "install packages" scripts/install-deps.sh --tests
+    use_ccache
+    phase "build ci (release)" configure_and_build ci "${launcher[@]}"
+    phase "tests ci" ctest --preset ci
+    phase "build asan" configure_and_build asan "${launcher[@]}"
+    phase "tests asan" ctest --preset asan
     ;;
   *)
     echo "usage: ./dev.sh bench [kubench bench flags] | ./dev.sh test" >&2

@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# Installs what kubench needs to build, test and run, from Debian 12's packages only.
+# Installs what kubench needs, from Debian 12's packages only.
+#   scripts/install-deps.sh           build and run kubench (what ./dev.sh bench needs)
+#   scripts/install-deps.sh --tests   also what the test suite and the bench/ scripts need
 # Idempotent: packages already present are not touched, and apt is not called at all then.
 set -euo pipefail
 
 packages=(
   # toolchain
-  g++ cmake ninja-build pkg-config git ca-certificates
+  g++ cmake ninja-build pkg-config ca-certificates
   # libraries (DESIGN.md: Debian -dev packages only)
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libboost-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  # runtime: the encoder itself; python3 runs the local test servers
-  ffmpeg python3
-  prometheus clang libclang-rt-dev  # queue tests: promtool and a real Prometheus scrape; clang + its libFuzzer runtime (only a Recommends of clang)
-  chromium  # the load client's HTML page is checked in a headless browser
-  jq  # bench/queue.sh reads the load client's JSON
+  # runtime: the encoder itself
+  ffmpeg
 )
+case "${1:-}" in
+  "") ;;
+  --tests)
+    packages+=(
+      git libgtest-dev libgmock-dev libbenchmark-dev
+      python3  # the local test servers (fixtures/*.py)
+      ccache   # compiler cache kept outside the checkout (dev.sh test)
+      prometheus clang libclang-rt-dev  # queue tests: promtool and a real Prometheus scrape; clang + its libFuzzer runtime (only a Recommends of clang)
+      chromium  # the load client's HTML page is checked in a headless browser
+      jq  # bench/queue.sh reads the load client's JSON
+    )
+    ;;
+  *) echo "usage: scripts/install-deps.sh [--tests]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
