@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "app/queue_commands.h"
+#include "core/duration.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/output.h"
@@ -50,7 +51,6 @@ void raise_descriptor_limit(int lanes) {
   ::setrlimit(RLIMIT_NOFILE, &r);
 }
 
-std::chrono::milliseconds ms(double seconds) { return std::chrono::milliseconds(static_cast<long long>(seconds * 1000 + 0.5)); }
 
 void run(const LoadFlags& f) {
   auto format = parse_output_format(f.output, {OutputFormat::table, OutputFormat::json});
@@ -68,8 +68,8 @@ void run(const LoadFlags& f) {
   o.parallelism = f.parallelism;
   o.max_parallelism = f.max_parallelism;
   if (f.timeout <= 0 || f.duration < 0 || f.requests < 0) throw UsageError("--timeout must be positive; --duration and --requests not negative");
-  o.timeout = ms(f.timeout);
-  if (f.duration > 0) o.duration = ms(f.duration);
+  o.timeout = milliseconds_from_seconds(f.timeout);
+  if (f.duration > 0) o.duration = milliseconds_from_seconds(f.duration);
   if (f.requests > 0) o.requests = static_cast<std::uint64_t>(f.requests);
   if (!f.token_file.empty()) o.token = queue::read_token_file(f.token_file);
 

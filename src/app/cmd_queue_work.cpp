@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "app/queue_commands.h"
+#include "core/duration.h"
 #include "core/error.h"
 #include "core/output.h"
 #include "core/text.h"
@@ -43,10 +44,6 @@ struct WorkFlags {
   std::vector<std::string> command;
   queue::MediaOptions media;
 };
-
-std::chrono::milliseconds ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000 + 0.5));
-}
 
 void print_summary(const queue::WorkerSummary& s, OutputFormat format) {
   if (format == OutputFormat::json) {
@@ -86,15 +83,15 @@ void run(const WorkFlags& f) {
   if (!f.worker_name.empty()) o.identity.worker = f.worker_name;
   o.slots = f.slots;
   o.devices = queue::expand_device_glob(f.device_glob);
-  o.poll_wait = ms(f.poll_wait);
-  if (f.lease_seconds > 0) o.lease = ms(f.lease_seconds);
-  if (f.idle_exit) o.idle_exit = ms(*f.idle_exit);
-  o.backoff_initial = ms(f.backoff);
-  o.backoff_max = ms(f.backoff_max);
-  if (f.drain_seconds > 0) o.drain_limit = ms(f.drain_seconds);
+  o.poll_wait = milliseconds_from_seconds(f.poll_wait);
+  if (f.lease_seconds > 0) o.lease = milliseconds_from_seconds(f.lease_seconds);
+  if (f.idle_exit) o.idle_exit = milliseconds_from_seconds(*f.idle_exit);
+  o.backoff_initial = milliseconds_from_seconds(f.backoff);
+  o.backoff_max = milliseconds_from_seconds(f.backoff_max);
+  if (f.drain_seconds > 0) o.drain_limit = milliseconds_from_seconds(f.drain_seconds);
   if (!f.token_file.empty()) o.token = queue::read_token_file(f.token_file);
   std::optional<std::chrono::milliseconds> limit;
-  if (f.time_limit > 0) limit = ms(f.time_limit);
+  if (f.time_limit > 0) limit = milliseconds_from_seconds(f.time_limit);
 
   boost::asio::io_context io;
   std::unique_ptr<queue::Workload> workload;
@@ -105,7 +102,7 @@ void run(const WorkFlags& f) {
     e.argv = f.command;
     e.policy = queue::ArgPolicy(f.allow_request_args, f.arg_pattern);
     e.time_limit = limit;
-    e.kill_grace = ms(f.kill_grace);
+    e.kill_grace = milliseconds_from_seconds(f.kill_grace);
     e.cwd = f.workdir;
     workload = std::make_unique<queue::ExecWorkload>(io, f.slots, std::move(e));
   } else if (f.workload == "media") {

@@ -69,15 +69,15 @@ bool all_tests_ok(const json& result) {
 
 double now_epoch() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
-struct Event {
-  enum Kind { pod, pod_deleted, job, framed_result, thread_error } kind;
-  json object;
-  std::string error;
-};
-
 }  // namespace
 
 struct JobRun::Impl {
+  struct Event {
+    enum Kind { pod, pod_deleted, job, framed_result, thread_error } kind;
+    json object;
+    std::string error;
+  };
+
   kube::Client& client;
   const RunOptions& options;
   const RunEvents& events;

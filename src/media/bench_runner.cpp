@@ -399,7 +399,36 @@ std::string results_table(const BenchResult& r) {
                       fixed(run.speed, 2) + "x", opt_fixed(run.output_bitrate_kbps, 0), watts,
                       opt_fixed(run.joules_per_frame, 3), opt_fixed(run.fps_per_watt, 1), status});
   }
-  return t.render();
+  return t.render() + power_notes(r);
+}
+
+std::string power_notes(const BenchResult& r) {
+  // reason -> the tests without a reading for it, in the order first seen
+  std::vector<std::pair<std::string, std::vector<std::string>>> reasons;
+  size_t with_reading = 0, ran = 0;
+  for (auto& run : r.tests) {
+    if (run.status != "ok") continue;
+    ++ran;
+    if (run.power.avg_watts) {
+      ++with_reading;
+      continue;
+    }
+    std::string reason = run.power.null_reason.empty() ? "no reason recorded" : run.power.null_reason;
+    auto it = std::find_if(reasons.begin(), reasons.end(), [&](auto& p) { return p.first == reason; });
+    if (it == reasons.end()) it = reasons.insert(reasons.end(), {reason, {}});
+    it->second.push_back(run.test_id);
+  }
+  std::string notes;
+  for (auto& [reason, tests] : reasons) {
+    bool every_test = with_reading == 0 && reasons.size() == 1 && tests.size() == ran;
+    notes += "power: no reading";
+    if (!every_test) {
+      notes += " for ";
+      for (size_t i = 0; i < tests.size(); ++i) notes += (i ? ", " : "") + tests[i];
+    }
+    notes += " (" + reason + ")\n";
+  }
+  return notes;
 }
 
 std::string concurrency_table(const BenchResult& r) {

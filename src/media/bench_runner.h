@@ -49,7 +49,10 @@ struct BenchOutcome {
 BenchOutcome run_bench(const BenchOptions& options, const BenchEvents& events = {});
 
 // The files written beside result.json (also used by `kubench bench -o`).
-std::string results_table(const BenchResult& r);
+std::string results_table(const BenchResult& r);  // ends with power_notes(r)
+// One line per reason why tests that ran have no power figure ("power: no reading (rapl: ...)"), so an
+// empty WATTS column is never left unexplained; empty when every test that ran has a reading.
+std::string power_notes(const BenchResult& r);
 std::string results_csv(const BenchResult& r);
 std::string concurrency_table(const BenchResult& r);
 

@@ -76,7 +76,7 @@ CompletionRequest completion_from(const json& doc, std::string_view lease_text) 
   return c;
 }
 
-std::string ms(double seconds) { return fixed(seconds * 1000, 3); }
+std::string ms_text(double seconds) { return fixed(seconds * 1000, 3); }
 }  // namespace
 
 std::size_t json_depth(std::string_view text) {
@@ -207,7 +207,7 @@ Answer item_answer(const ItemResult& r) {
   out.reserve(160 + r.result.size());
   out += "{\"id\":\"" + id + "\",\"queue\":" + json_string(r.queue) + ",\"status\":\"" + (r.ok ? "ok" : "failed") +
          "\",\"attempts\":" + std::to_string(r.attempts) + ",\"worker\":" + json_string(r.worker) +
-         ",\"wait_ms\":" + ms(r.wait_seconds) + ",\"run_ms\":" + ms(r.run_seconds) + ",\"result\":";
+         ",\"wait_ms\":" + ms_text(r.wait_seconds) + ",\"run_ms\":" + ms_text(r.run_seconds) + ",\"result\":";
   out += r.result;
   if (!r.ok) out += ",\"error\":{\"code\":" + json_string(r.error_code) + ",\"message\":" + json_string(r.error_message) + "}";
   out += "}";

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/duration.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/output.h"
@@ -26,7 +27,6 @@ std::vector<int> doubling_steps(int max_replicas) {
 
 namespace {
 
-std::chrono::milliseconds ms(double seconds) { return std::chrono::milliseconds(std::llround(seconds * 1000)); }
 
 std::uint64_t count(const json& stats, const char* key) {
   return stats.value("requests", json::object()).value(key, std::uint64_t{0});
@@ -40,10 +40,10 @@ ScaleRound measure(ScaleTarget& target, const ScaleSettings& s, int replicas, co
   target.scale_backends(replicas);
   target.set_parallelism(round.parallelism);
   // Let the lanes reach the new backends before counting, so the round measures a steady state.
-  target.wait(ms(s.settle()));
+  target.wait(milliseconds_from_seconds(s.settle()));
   target.reset_stats();
   if (say) say("  measuring " + fixed(s.window(), 0) + " s with " + std::to_string(round.parallelism) + " in flight");
-  target.wait(ms(s.window()));
+  target.wait(milliseconds_from_seconds(s.window()));
   const json stats = target.stats();
   round.ok = count(stats, "ok");
   round.failed = count(stats, "failed");

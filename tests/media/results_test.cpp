@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "media/bench_runner.h"
 
 namespace kb::media {
 namespace {
@@ -69,6 +70,43 @@ TEST(Results, ForeignDocumentsAreRefused) {
   auto bad = to_json(sample());
   bad["tests"][0]["frames"] = "many";
   EXPECT_THROW(bench_result_from_json(bad), ParseError);
+}
+
+TestRun power_run(const std::string& id, std::optional<double> watts, const std::string& reason, const std::string& status = "ok") {
+  TestRun t;
+  t.test_id = id;
+  t.encoder = "libx264";
+  t.status = status;
+  t.power.avg_watts = watts;
+  t.power.null_reason = reason;
+  return t;
+}
+
+TEST(ResultsTable, SaysWhyThePowerColumnsAreEmpty) {
+  BenchResult r;
+  const std::string rapl = "rapl: no intel-rapl:N zone under /sys/class/powercap";
+  r.tests = {power_run("h264_1080p_cpu", std::nullopt, rapl), power_run("hevc_8bit", std::nullopt, rapl)};
+  EXPECT_EQ(power_notes(r), "power: no reading (" + rapl + ")\n");
+  auto table = results_table(r);
+  EXPECT_NE(table.find("\npower: no reading (" + rapl + ")\n"), std::string::npos) << table;
+  EXPECT_EQ(table.substr(table.size() - power_notes(r).size()), power_notes(r)) << "the note is under the table";
+}
+
+TEST(ResultsTable, NamesTheTestsWhenOnlySomeLackAReading) {
+  BenchResult r;
+  r.tests = {power_run("h264_1080p", 12.5, ""), power_run("vp9_1080p", std::nullopt, "nvidia-smi: not found"),
+             power_run("av1_1080p", std::nullopt, "nvidia-smi: not found"), power_run("hevc_8bit", std::nullopt, "")};
+  EXPECT_EQ(power_notes(r),
+            "power: no reading for vp9_1080p, av1_1080p (nvidia-smi: not found)\n"
+            "power: no reading for hevc_8bit (no reason recorded)\n");
+}
+
+TEST(ResultsTable, NoNoteWhenEveryTestThatRanHasAReading) {
+  BenchResult r;
+  r.tests = {power_run("h264_1080p", 7.7, ""), power_run("h264_4k", std::nullopt, "encode failed first", "failed")};
+  EXPECT_EQ(power_notes(r), "");
+  r.tests.clear();
+  EXPECT_EQ(power_notes(r), "");
 }
 
 }  // namespace
