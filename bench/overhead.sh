@@ -4,7 +4,7 @@
 # Targets (issue 2): fps within 2 % of bare; kubench CPU under 2 % of ffmpeg's.
 #   bench/overhead.sh [KUBENCH] [RUNS]
 set -euo pipefail
-kubench=${1:-build/dev/kubench}
+kubench=${1:-build/release/kubench}
 runs=${2:-8}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

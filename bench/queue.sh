@@ -13,7 +13,7 @@
 # Usage: bench/queue.sh [KUBENCH] [SECONDS] [MAX_WORKERS]
 set -euo pipefail
 
-KUBENCH=${1:-build/dev/kubench}
+KUBENCH=${1:-build/release/kubench}
 SECONDS_PER_STEP=${2:-5}
 MAX_WORKERS=${3:-64}
 GO_REFERENCE=570  # requests/s of the seed's Go tester, same shape of test (reference/research-scalability-tester.md)

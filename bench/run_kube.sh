@@ -4,10 +4,10 @@
 # the offline image. Reports, per flow, the time from the command to the result in hand and to
 # everything cleaned up, their ratios, and how long after the benchmark printed its result kubench
 # had it.
-#   bench/run_kube.sh [KUBENCH] [PAIRS]      (default: build/dev/kubench 3)
+#   bench/run_kube.sh [KUBENCH] [PAIRS]      (default: build/release/kubench 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-kubench=$(realpath "${1:-build/dev/kubench}")
+kubench=$(realpath "${1:-build/release/kubench}")
 pairs=${2:-3}
 state=/tmp/kubench-bench-cluster
 image=kubench.local/kubench:bench

@@ -13,9 +13,9 @@
 # Prints figures only; nothing is asserted.
 #
 # Usage: bench/scenes.sh [KUBENCH] [ROUNDS] [FRAMES] [SCALE_FRAMES]
-#        (defaults build/dev/kubench 3 600 1800)
+#        (defaults build/release/kubench 3 600 1800)
 set -euo pipefail
-KUBENCH=$(realpath "${1:-build/dev/kubench}")
+KUBENCH=$(realpath "${1:-build/release/kubench}")
 ROUNDS=${2:-3}
 FRAMES=${3:-600}
 SCALE_FRAMES=${4:-1800}

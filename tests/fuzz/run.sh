@@ -22,8 +22,20 @@ sources=(
   "$root/src/queue/ids.cpp" "$root/src/queue/prometheus_text.cpp" "$root/src/queue/protocol.cpp"
 )
 echo "fuzz: building in $work" >&2
-if ! "$clangxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$root/src" "${sources[@]}" -o "$work/queue_request_fuzz" 2>"$work/build.log"; then
+# One object per source, so a compiler cache (dev.sh test sets CCACHE_DIR) makes a rebuild take seconds.
+launcher=()
+[[ -n "${CCACHE_DIR:-}" ]] && command -v ccache >/dev/null && launcher=(ccache)
+flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+objects=()
+build() {
+  local src
+  for src in "${sources[@]}"; do
+    objects+=("$work/$(basename "$src" .cpp).o")
+    "${launcher[@]}" "$clangxx" "${flags[@]}" -I"$root/src" -c "$src" -o "${objects[-1]}" || return 1
+  done
+  "$clangxx" "${flags[@]}" "${objects[@]}" -o "$work/queue_request_fuzz"
+}
+if ! build 2>"$work/build.log"; then
   if grep -q "libclang_rt.fuzzer\|-fsanitize=fuzzer" "$work/build.log"; then
     echo "fuzz: this clang has no libFuzzer runtime" >&2
     cat "$work/build.log" >&2
