@@ -51,7 +51,6 @@ void raise_descriptor_limit(int lanes) {
   ::setrlimit(RLIMIT_NOFILE, &r);
 }
 
-
 void run(const LoadFlags& f) {
   auto format = parse_output_format(f.output, {OutputFormat::table, OutputFormat::json});
   queue::LoadOptions o;

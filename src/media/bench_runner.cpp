@@ -405,14 +405,11 @@ std::string results_table(const BenchResult& r) {
 std::string power_notes(const BenchResult& r) {
   // reason -> the tests without a reading for it, in the order first seen
   std::vector<std::pair<std::string, std::vector<std::string>>> reasons;
-  size_t with_reading = 0, ran = 0;
+  size_t ran = 0;
   for (auto& run : r.tests) {
     if (run.status != "ok") continue;
     ++ran;
-    if (run.power.avg_watts) {
-      ++with_reading;
-      continue;
-    }
+    if (run.power.avg_watts) continue;
     std::string reason = run.power.null_reason.empty() ? "no reason recorded" : run.power.null_reason;
     auto it = std::find_if(reasons.begin(), reasons.end(), [&](auto& p) { return p.first == reason; });
     if (it == reasons.end()) it = reasons.insert(reasons.end(), {reason, {}});
@@ -420,9 +417,8 @@ std::string power_notes(const BenchResult& r) {
   }
   std::string notes;
   for (auto& [reason, tests] : reasons) {
-    bool every_test = with_reading == 0 && reasons.size() == 1 && tests.size() == ran;
     notes += "power: no reading";
-    if (!every_test) {
+    if (tests.size() != ran) {  // not every test that ran: name them
       notes += " for ";
       for (size_t i = 0; i < tests.size(); ++i) notes += (i ? ", " : "") + tests[i];
     }

@@ -27,7 +27,6 @@ std::vector<int> doubling_steps(int max_replicas) {
 
 namespace {
 
-
 std::uint64_t count(const json& stats, const char* key) {
   return stats.value("requests", json::object()).value(key, std::uint64_t{0});
 }
