@@ -25,6 +25,7 @@ case "${1:-}" in
       prometheus clang libclang-rt-dev  # queue tests: promtool and a real Prometheus scrape; clang + its libFuzzer runtime (only a Recommends of clang)
       chromium  # the load client's HTML page is checked in a headless browser
       jq  # bench/queue.sh reads the load client's JSON
+      libopencv-imgproc-dev  # the scene tests' oracle: PySceneDetect resizes and converts colours with OpenCV
     )
     ;;
   *) echo "usage: scripts/install-deps.sh [--tests]" >&2; exit 2 ;;

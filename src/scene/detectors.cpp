@@ -71,6 +71,24 @@ double frame_score(const FrameMetric& m, DetectorKind kind) {
   return kind == DetectorKind::threshold ? m.brightness : m.content();
 }
 
+std::vector<double> adaptive_ratios(const std::vector<FrameMetric>& metrics, const DetectorSettings& s) {
+  std::vector<double> ratios(metrics.size(), std::nan(""));
+  const size_t w = static_cast<size_t>(s.window_width), window = 2 * w + 1;
+  for (size_t newest = window - 1; newest < metrics.size(); ++newest) {
+    const size_t target = newest - w;
+    double sum = 0;  // in window order, as Python's sum()
+    for (size_t i = newest + 1 - window; i <= newest; ++i)
+      if (i != target) sum += metrics[i].content();
+    const double average = sum / (2.0 * static_cast<double>(w));
+    const double score = metrics[target].content();
+    double ratio = 0;
+    if (std::fabs(average) >= 0.00001) ratio = std::min(score / average, 255.0);
+    else if (score >= s.min_content_val) ratio = 255;
+    ratios[target] = ratio;
+  }
+  return ratios;
+}
+
 namespace {
 
 // PySceneDetect's FlashFilter, MERGE mode: cuts closer than the minimum length are merged into
@@ -124,19 +142,13 @@ std::vector<std::int64_t> content_cuts(const std::vector<FrameMetric>& metrics, 
 
 std::vector<std::int64_t> adaptive_cuts(const std::vector<FrameMetric>& metrics, const DetectorSettings& s) {
   std::vector<std::int64_t> cuts;
+  const std::vector<double> ratios = adaptive_ratios(metrics, s);
   if (metrics.empty()) return cuts;
   const size_t w = static_cast<size_t>(s.window_width), window = 2 * w + 1;
   std::int64_t last_cut = metrics.front().frame;
   for (size_t newest = window - 1; newest < metrics.size(); ++newest) {
     const size_t target = newest - w;
-    double sum = 0;
-    for (size_t i = newest + 1 - window; i <= newest; ++i)
-      if (i != target) sum += metrics[i].content();
-    const double average = sum / (2.0 * static_cast<double>(w));
-    const double score = metrics[target].content();
-    double ratio = 0;
-    if (std::fabs(average) >= 0.00001) ratio = std::min(score / average, 255.0);
-    else if (score >= s.min_content_val) ratio = 255;
+    const double score = metrics[target].content(), ratio = ratios[target];
     const bool threshold_met = ratio >= s.adaptive_threshold && score >= s.min_content_val;
     if (threshold_met && metrics[newest].frame - last_cut >= s.min_scene_len) {
       last_cut = metrics[target].frame;

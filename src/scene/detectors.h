@@ -38,6 +38,10 @@ DetectorSettings detector_settings_from_json(const nlohmann::json& j);
 std::vector<std::int64_t> detect_cuts(const std::vector<FrameMetric>& metrics, const DetectorSettings& settings,
                                       std::int64_t end_frame);
 
+// AdaptiveDetector's adaptive_ratio of each frame (NaN where the window does not fit: the first
+// and last `window_width` frames).
+std::vector<double> adaptive_ratios(const std::vector<FrameMetric>& metrics, const DetectorSettings& settings);
+
 // The score the detector thresholds for one frame (content_val; the adaptive ratio needs its
 // neighbours and is not per frame; brightness for threshold) — for the statistics CSV.
 double frame_score(const FrameMetric& m, DetectorKind kind);

@@ -1,167 +1,181 @@
 #include "scene/downscale.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
-
-#include "scene/simd.h"
 
 namespace kb::scene {
 
 namespace {
 
-constexpr int kWeightBits = 7;  // blended rows stay below 2^15: 255 · 128
-constexpr int kOne = 1 << kWeightBits;
+constexpr int kCoefScale = 2048;  // OpenCV's INTER_RESIZE_COEF_SCALE
 
-void blend_rows(const std::uint8_t* r0, const std::uint8_t* r1, std::int32_t w, std::uint16_t* out, int n, int from = 0) {
-  const auto w0 = static_cast<std::uint16_t>(w & 0xffff), w1 = static_cast<std::uint16_t>(w >> 16);
-  for (int x = from; x < n; ++x) out[x] = static_cast<std::uint16_t>(r0[x] * w0 + r1[x] * w1);
-}
+std::uint8_t clamp_byte(int v) { return static_cast<std::uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v); }
 
-int sample(const std::uint16_t* row, std::int32_t i, std::int32_t w) {
-  return (row[i] * (w & 0xffff) + row[i + 1] * (w >> 16) + (1 << (2 * kWeightBits - 1))) >> (2 * kWeightBits);
-}
-
-std::uint8_t clip(int v) { return static_cast<std::uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v); }
-
-// BT.601 in 8.8 fixed point: video range (16…235) or full range.
-void yuv_to_bgr(int Y, int U, int V, bool full_range, std::uint8_t& b, std::uint8_t& g, std::uint8_t& r) {
-  U -= 128;
-  V -= 128;
-  if (full_range) {
-    r = clip(Y + ((359 * V + 128) >> 8));
-    g = clip(Y - ((88 * U + 183 * V + 128) >> 8));
-    b = clip(Y + ((454 * U + 128) >> 8));
-  } else {
-    const int c = 298 * (Y - 16);
-    r = clip((c + 409 * V + 128) >> 8);
-    g = clip((c - 100 * U - 208 * V + 128) >> 8);
-    b = clip((c + 516 * U + 128) >> 8);
+// swscale's x86 yuv420_bgr24 (SSSE3), one 16-bit lane: pmulhw is (a × b) >> 16, rounded down,
+// the inputs are scaled by 8 first, and no rounding term is added anywhere. The per-value
+// products are tabulated: B = Y' + U_b, G = Y' + (U_g + V_g), R = Y' + V_r, each clamped.
+struct YuvTables {
+  std::array<std::int16_t, 256> y{}, ub{}, ug{}, vg{}, vr{};
+  explicit YuvTables(bool full_range) {
+    // swscale's BT.601 coefficients in 1/65536 (ff_yuv2rgb_coeffs[SWS_CS_ITU601]), reduced to
+    // 16-bit as its ff_yuv2rgb_c_init_tables does; video range stretches 16…235 to 0…255.
+    const int y_coeff = full_range ? 8192 : 9539, y_offset = full_range ? 0 : 128;
+    const int vr_coeff = full_range ? 11485 : 13075, ub_coeff = full_range ? 14516 : 16525;
+    const int ug_coeff = full_range ? -2819 : -3209, vg_coeff = full_range ? -5850 : -6660;
+    auto mulhi = [](int a, int b) { return static_cast<std::int16_t>((a * b) >> 16); };
+    for (int i = 0; i < 256; ++i) {
+      y[static_cast<size_t>(i)] = mulhi((i << 3) - y_offset, y_coeff);
+      const int c = (i << 3) - 1024;
+      ub[static_cast<size_t>(i)] = mulhi(c, ub_coeff);
+      ug[static_cast<size_t>(i)] = mulhi(c, ug_coeff);
+      vg[static_cast<size_t>(i)] = mulhi(c, vg_coeff);
+      vr[static_cast<size_t>(i)] = mulhi(c, vr_coeff);
+    }
   }
-}
-
-struct RowJob {
-  const std::uint16_t *y, *u, *v;  // blended source rows
-  const Yuv420Downscaler::Axis *luma_x, *chroma_x;
-  bool full_range;
-  std::uint8_t *b, *g, *r;  // output row of each plane
-  int width;
+  void bgr(int Y, int U, int V, std::uint8_t* out) const {
+    const int luma = y[static_cast<size_t>(Y)];
+    out[0] = clamp_byte(luma + ub[static_cast<size_t>(U)]);
+    out[1] = clamp_byte(luma + (ug[static_cast<size_t>(U)] + vg[static_cast<size_t>(V)]));
+    out[2] = clamp_byte(luma + vr[static_cast<size_t>(V)]);
+  }
 };
 
-void sample_row_portable(const RowJob& j, int from) {
-  for (int x = from; x < j.width; ++x) {
-    const auto xs = static_cast<size_t>(x);
-    yuv_to_bgr(sample(j.y, j.luma_x->i[xs], j.luma_x->w[xs]), sample(j.u, j.chroma_x->i[xs], j.chroma_x->w[xs]),
-               sample(j.v, j.chroma_x->i[xs], j.chroma_x->w[xs]), j.full_range, j.b[x], j.g[x], j.r[x]);
-  }
+const YuvTables& yuv_tables(bool full_range) {
+  static const YuvTables video(false), full(true);
+  return full_range ? full : video;
 }
 
-#ifdef KUBENCH_X86
-__attribute__((target("avx2"))) void blend_rows_avx2(const std::uint8_t* r0, const std::uint8_t* r1, std::int32_t w,
-                                                     std::uint16_t* out, int n) {
-  const __m256i w0 = _mm256_set1_epi16(static_cast<short>(w & 0xffff)), w1 = _mm256_set1_epi16(static_cast<short>(w >> 16));
-  int x = 0;
-  for (; x + 16 <= n; x += 16) {
-    const __m256i a = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + x)));
-    const __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r1 + x)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), _mm256_add_epi16(_mm256_mullo_epi16(a, w0), _mm256_mullo_epi16(b, w1)));
-  }
-  blend_rows(r0, r1, w, out, n, x);
-}
-
-// 8 outputs: each lane gathers the pair row[i], row[i + 1] as one 32-bit word and multiplies-adds
-// it with its (w0, w1) pair: the portable `sample` exactly.
-__attribute__((target("avx2"))) __m256i sample8(const std::uint16_t* row, const Yuv420Downscaler::Axis& a, int x) {
-  const __m256i i = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.i.data() + x));
-  const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.w.data() + x));
-  const __m256i pairs = _mm256_i32gather_epi32(reinterpret_cast<const int*>(row), i, 2);
-  const __m256i sum = _mm256_add_epi32(_mm256_madd_epi16(pairs, w), _mm256_set1_epi32(1 << (2 * kWeightBits - 1)));
-  return _mm256_srai_epi32(sum, 2 * kWeightBits);
-}
-
-__attribute__((target("avx2"))) __m256i k(int v) { return _mm256_set1_epi32(v); }
-
-__attribute__((target("avx2"))) void sample_row_avx2(const RowJob& j) {
-  int x = 0;
-  for (; x + 8 <= j.width; x += 8) {
-    const __m256i Y = sample8(j.y, *j.luma_x, x);
-    const __m256i U = _mm256_sub_epi32(sample8(j.u, *j.chroma_x, x), k(128));
-    const __m256i V = _mm256_sub_epi32(sample8(j.v, *j.chroma_x, x), k(128));
-    __m256i r, g, b;
-    if (j.full_range) {
-      r = _mm256_add_epi32(Y, _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(V, k(359)), k(128)), 8));
-      g = _mm256_sub_epi32(Y, _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(U, k(88)), _mm256_mullo_epi32(V, k(183))), k(128)), 8));
-      b = _mm256_add_epi32(Y, _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(U, k(454)), k(128)), 8));
-    } else {
-      const __m256i c = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_sub_epi32(Y, k(16)), k(298)), k(128));
-      r = _mm256_srai_epi32(_mm256_add_epi32(c, _mm256_mullo_epi32(V, k(409))), 8);
-      g = _mm256_srai_epi32(_mm256_sub_epi32(c, _mm256_add_epi32(_mm256_mullo_epi32(U, k(100)), _mm256_mullo_epi32(V, k(208)))), 8);
-      b = _mm256_srai_epi32(_mm256_add_epi32(c, _mm256_mullo_epi32(U, k(516))), 8);
+// Source rows as the resize reads them: the BGR of the given columns of row `y`.
+struct YuvPixels {
+  const YuvPicture& p;
+  const YuvTables& t;
+  void pick(int y, const std::vector<int>& cols, std::uint8_t* out) const {
+    const std::uint8_t* luma = p.planes[0] + static_cast<std::ptrdiff_t>(y) * p.strides[0];
+    const int cy = y >> p.chroma_vshift;
+    const std::uint8_t* u = p.planes[1] + static_cast<std::ptrdiff_t>(cy) * p.strides[1];
+    const std::uint8_t* v = p.planes[2] + static_cast<std::ptrdiff_t>(cy) * p.strides[2];
+    for (const int x : cols) {
+      t.bgr(luma[x], u[x >> 1], v[x >> 1], out);
+      out += 3;
     }
-    store8_saturated(j.b + x, b);
-    store8_saturated(j.g + x, g);
-    store8_saturated(j.r + x, r);
   }
-  sample_row_portable(j, x);
-}
-#endif
+};
+
+struct Bgr24Pixels {
+  const Bgr24Picture& p;
+  void pick(int y, const std::vector<int>& cols, std::uint8_t* out) const {
+    const std::uint8_t* row = p.data + static_cast<std::ptrdiff_t>(y) * p.stride;
+    for (const int x : cols) {
+      std::copy_n(row + 3 * x, 3, out);
+      out += 3;
+    }
+  }
+};
 
 }  // namespace
 
-Yuv420Downscaler::Axis Yuv420Downscaler::axis(int src, int dst) {
-  Axis a;
-  const double scale = static_cast<double>(src) / dst;
+void swscale_yuv_to_bgr(int y, int u, int v, bool full_range, std::uint8_t bgr[3]) { yuv_tables(full_range).bgr(y, u, v, bgr); }
+
+FrameSize downscaled_size(int width, int height, int target) {
+  const int longer = std::max(width, height);
+  if (longer < target) return {width, height};
+  const double factor = longer / static_cast<double>(target);
+  if (factor <= 1.0) return {width, height};
+  // std::nearbyint rounds half to even in the default rounding mode, as Python's round.
+  auto side = [&](int n) { return std::max(1, static_cast<int>(std::nearbyint(n / factor))); };
+  return {side(width), side(height)};
+}
+
+LinearAxis linear_axis(int src, int dst) {
+  LinearAxis a;
+  // OpenCV's resize: scale = 1 / (dst / src) in double, the source position rounded to float.
+  const double scale = 1.0 / (static_cast<double>(dst) / src);
   for (int d = 0; d < dst; ++d) {
-    double x = std::max(0.0, (d + 0.5) * scale - 0.5);
-    int i = static_cast<int>(x);
-    if (i >= src - 1) {  // the last column: blend the two before it, all weight on the last
-      i = std::max(0, src - 2);
-      x = src - 1;
-    }
-    const int w1 = static_cast<int>(std::lround((x - i) * kOne));
-    a.i.push_back(i);
-    a.w.push_back((kOne - w1) | (w1 << 16));
+    float f = static_cast<float>((d + 0.5) * scale - 0.5);
+    int s = static_cast<int>(std::floor(f));
+    f -= static_cast<float>(s);
+    if (s < 0) s = 0, f = 0;
+    if (s >= src - 1) s = src - 1, f = 0;
+    a.first.push_back(s);
+    a.second.push_back(std::min(s + 1, src - 1));
+    // saturate_cast<short>(float) rounds half to even, as nearbyint does.
+    a.w0.push_back(static_cast<int>(std::nearbyint((1.f - f) * static_cast<float>(kCoefScale))));
+    a.w1.push_back(static_cast<int>(std::nearbyint(f * static_cast<float>(kCoefScale))));
   }
   return a;
 }
 
-Yuv420Downscaler::Yuv420Downscaler(int src_width, int src_height, int out_width, int out_height, Path path)
+Downscaler::Downscaler(int src_width, int src_height, int out_width, int out_height)
     : src_w_(src_width), src_h_(src_height), out_w_(out_width), out_h_(out_height),
-      avx2_(path == Path::best && cpu_has_avx2()),
-      luma_x_(axis(src_width, out_width)), luma_y_(axis(src_height, out_height)),
-      chroma_x_(axis((src_width + 1) / 2, out_width)), chroma_y_(axis((src_height + 1) / 2, out_height)),
-      // One more element than the row: sampling reads row[i + 1] (weight 0 on a 1-pixel row).
-      row_y_(static_cast<size_t>(src_width) + 1, 0), row_u_(static_cast<size_t>((src_width + 1) / 2) + 1, 0),
-      row_v_(row_u_.size(), 0), out_(static_cast<size_t>(out_width) * static_cast<size_t>(out_height) * 3) {}
+      // OpenCV turns INTER_LINEAR into its area mean when both axes halve exactly.
+      mode_(src_width == 2 * out_width && src_height == 2 * out_height ? Mode::halve : Mode::linear),
+      x_(linear_axis(src_width, out_width)), y_(linear_axis(src_height, out_height)),
+      row0_(static_cast<size_t>(out_width) * 3), row1_(row0_.size()), picked_(static_cast<size_t>(out_width) * 6),
+      out_(static_cast<size_t>(out_width) * static_cast<size_t>(out_height) * 3) {
+  for (int d = 0; d < out_w_; ++d) {
+    const auto ds = static_cast<size_t>(d);
+    cols_.push_back(mode_ == Mode::halve ? 2 * d : x_.first[ds]);
+    cols_.push_back(mode_ == Mode::halve ? 2 * d + 1 : x_.second[ds]);
+  }
+}
 
-BgrPlanes Yuv420Downscaler::convert(const std::uint8_t* const planes[3], const int strides[3], bool full_range) {
+template <class Pixels>
+BgrPlanes Downscaler::resize(const Pixels& pixels) {
   const size_t plane = static_cast<size_t>(out_w_) * static_cast<size_t>(out_h_);
-  BgrPlanes out{out_w_, out_h_, out_.data(), out_.data() + plane, out_.data() + 2 * plane};
-  const int chroma_w = (src_w_ + 1) / 2, chroma_h = (src_h_ + 1) / 2;
-  auto blend = [&](int p, const Axis& ay, int rows, int y, std::uint16_t* row, int n) {
-    const auto ys = static_cast<size_t>(y);
-    const std::uint8_t* r0 = planes[p] + static_cast<std::ptrdiff_t>(ay.i[ys]) * strides[p];
-    const std::uint8_t* r1 = planes[p] + static_cast<std::ptrdiff_t>(std::min(ay.i[ys] + 1, rows - 1)) * strides[p];
-#ifdef KUBENCH_X86
-    if (avx2_) return blend_rows_avx2(r0, r1, ay.w[ys], row, n);
-#endif
-    blend_rows(r0, r1, ay.w[ys], row, n);
+  std::uint8_t *b = out_.data(), *g = b + plane, *r = g + plane;
+  const BgrPlanes result{out_w_, out_h_, b, g, r};
+  const auto width = static_cast<size_t>(out_w_);
+
+  // Horizontal pass of one source row: OpenCV's S0 × a0 + S1 × a1 per channel (exact in int32),
+  // or for the halving the pair's plain sum.
+  auto horizontal = [&](int y, std::vector<std::int32_t>& row) {
+    pixels.pick(y, cols_, picked_.data());
+    const std::uint8_t* p = picked_.data();
+    for (size_t d = 0; d < width; ++d, p += 6) {
+      const int a0 = mode_ == Mode::halve ? 1 : x_.w0[d], a1 = mode_ == Mode::halve ? 1 : x_.w1[d];
+      for (size_t c = 0; c < 3; ++c) row[3 * d + c] = p[c] * a0 + p[3 + c] * a1;
+    }
   };
-  for (int y = 0; y < out_h_; ++y) {
-    blend(0, luma_y_, src_h_, y, row_y_.data(), src_w_);
-    blend(1, chroma_y_, chroma_h, y, row_u_.data(), chroma_w);
-    blend(2, chroma_y_, chroma_h, y, row_v_.data(), chroma_w);
-    const size_t at = static_cast<size_t>(y) * static_cast<size_t>(out_w_);
-    const RowJob job{row_y_.data(), row_u_.data(), row_v_.data(), &luma_x_, &chroma_x_, full_range,
-                     out_.data() + at, out_.data() + plane + at, out_.data() + 2 * plane + at, out_w_};
-#ifdef KUBENCH_X86
-    if (avx2_) {
-      sample_row_avx2(job);
+
+  int have0 = -1, have1 = -1;  // source rows now in row0_, row1_
+  for (int dy = 0; dy < out_h_; ++dy) {
+    const auto ds = static_cast<size_t>(dy);
+    const int y0 = mode_ == Mode::halve ? 2 * dy : y_.first[ds], y1 = mode_ == Mode::halve ? 2 * dy + 1 : y_.second[ds];
+    if (y0 == have1) {  // a source row shared with the output row above (scales below 2)
+      row0_.swap(row1_);
+      std::swap(have0, have1);
+    }
+    if (y0 != have0) horizontal(y0, row0_), have0 = y0;
+    if (y1 != have1) horizontal(y1, row1_), have1 = y1;
+    const size_t at = ds * width;
+    if (mode_ == Mode::halve) {
+      for (size_t d = 0; d < width; ++d) {
+        b[at + d] = static_cast<std::uint8_t>((row0_[3 * d] + row1_[3 * d] + 2) >> 2);
+        g[at + d] = static_cast<std::uint8_t>((row0_[3 * d + 1] + row1_[3 * d + 1] + 2) >> 2);
+        r[at + d] = static_cast<std::uint8_t>((row0_[3 * d + 2] + row1_[3 * d + 2] + 2) >> 2);
+      }
       continue;
     }
-#endif
-    sample_row_portable(job, 0);
+    // OpenCV's vertical pass for 8-bit (VResizeLinear with FixedPtCast): each product is taken
+    // to 16 bits of headroom on its own, then the two are added and rounded by 2 bits.
+    const int b0 = y_.w0[ds], b1 = y_.w1[ds];
+    auto vertical = [&](std::int32_t t0, std::int32_t t1) {
+      return clamp_byte((((b0 * (t0 >> 4)) >> 16) + ((b1 * (t1 >> 4)) >> 16) + 2) >> 2);
+    };
+    for (size_t d = 0; d < width; ++d) {
+      b[at + d] = vertical(row0_[3 * d], row1_[3 * d]);
+      g[at + d] = vertical(row0_[3 * d + 1], row1_[3 * d + 1]);
+      r[at + d] = vertical(row0_[3 * d + 2], row1_[3 * d + 2]);
+    }
   }
-  return out;
+  return result;
 }
+
+BgrPlanes Downscaler::convert(const YuvPicture& picture) {
+  return resize(YuvPixels{picture, yuv_tables(picture.full_range)});
+}
+
+BgrPlanes Downscaler::convert(const Bgr24Picture& picture) { return resize(Bgr24Pixels{picture}); }
 
 }  // namespace kb::scene

@@ -1,11 +1,16 @@
-// Downscaling a decoded 8-bit 4:2:0 frame to the detectors' small BGR picture: bilinear, as
-// OpenCV's INTER_LINEAR resize that PySceneDetect uses (output pixel d samples source coordinate
-// (d + 0.5) · src/dst − 0.5 from its 2 × 2 neighbours), then BT.601 YUV → BGR.
+// The small BGR picture the detectors see, made exactly as PySceneDetect makes it: OpenCV's video
+// capture turns each decoded frame into full-size BGR with swscale, then `cv2.resize(...,
+// INTER_LINEAR)` shrinks it (docs/notes/pyscenedetect-opencv-parity.md has the sources).
 //
-// It runs once per decoded frame beside the decoder, so it is written for speed: each output row
-// first blends its two source rows over their whole width (contiguous, vectorised), then samples
-// the blended row at the output columns. With AVX2 the sampling is a gather and a multiply-add per
-// 8 pixels; without, the same integer arithmetic one pixel at a time, with the same result.
+// - 8-bit YUV 4:2:0 / 4:2:2 (swscale's unscaled x86 converter): BT.601 whatever the stream says,
+//   video range unless the decoder gave a YUVJ format, each chroma sample used for its 2 (× 2)
+//   luma pixels, in the converter's 16-bit fixed point. Computed here only at the source pixels
+//   the resize reads (4 per output pixel), which is why it costs a few percent of a decode.
+// - Any other format: the caller runs swscale as OpenCV does (BGR24, SWS_BICUBIC, coded size) and
+//   hands over the BGR24 picture.
+// - The resize is OpenCV's 8-bit INTER_LINEAR: 2 taps per axis in 1/2048, its rounding, and its
+//   switch to a 2 × 2 mean for an exact halving.
+// The tests check each step against swscale and OpenCV themselves.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -20,32 +25,60 @@ struct BgrPlanes {
   const std::uint8_t* r = nullptr;
 };
 
-class Yuv420Downscaler {
+struct FrameSize {
+  int width = 0, height = 0;
+};
+
+// PySceneDetect's automatic downscale (≥ 0.6.5): factor = longer side / target as a float; each
+// side becomes round(side / factor), half to even, at least 1. A frame whose longer side is not
+// above `target` stays as it is.
+FrameSize downscaled_size(int width, int height, int target);
+
+// One axis of OpenCV's 8-bit INTER_LINEAR: output i is source first[i] × w0[i] + source second[i]
+// × w1[i], weights in 1/2048.
+struct LinearAxis {
+  std::vector<int> first, second, w0, w1;
+};
+LinearAxis linear_axis(int src, int dst);
+
+// A decoded 8-bit planar YUV frame. `chroma_vshift` is 1 for 4:2:0, 0 for 4:2:2.
+struct YuvPicture {
+  const std::uint8_t* planes[3] = {};
+  int strides[3] = {};
+  int chroma_vshift = 1;
+  bool full_range = false;
+};
+
+// A packed BGR24 picture (swscale's output for the other formats).
+struct Bgr24Picture {
+  const std::uint8_t* data = nullptr;
+  int stride = 0;
+};
+
+// swscale's x86 unscaled converter for one pixel: b, g, r.
+void swscale_yuv_to_bgr(int y, int u, int v, bool full_range, std::uint8_t bgr[3]);
+
+class Downscaler {
  public:
-  enum class Path { best, portable };  // portable: no SIMD (tests compare the two)
+  Downscaler(int src_width, int src_height, int out_width, int out_height);
 
-  // Source luma size; the chroma planes are (w + 1) / 2 × (h + 1) / 2.
-  Yuv420Downscaler(int src_width, int src_height, int out_width, int out_height, Path path = Path::best);
-
-  // `full_range`: JPEG-range YUV (0…255) rather than video range (16…235).
-  BgrPlanes convert(const std::uint8_t* const planes[3], const int strides[3], bool full_range);
+  BgrPlanes convert(const YuvPicture& picture);
+  BgrPlanes convert(const Bgr24Picture& picture);
 
   int src_width() const { return src_w_; }
   int src_height() const { return src_h_; }
 
-  // One source → output axis: output d blends source i and i + 1 with weights w0 + w1 = 128.
-  struct Axis {
-    std::vector<std::int32_t> i;
-    std::vector<std::int32_t> w;  // w0 | w1 << 16, as a multiply-add of 16-bit pairs wants them
-  };
-  static Axis axis(int src, int dst);
-
  private:
+  template <class Pixels>
+  BgrPlanes resize(const Pixels& pixels);
+
   int src_w_, src_h_, out_w_, out_h_;
-  bool avx2_;
-  Axis luma_x_, luma_y_, chroma_x_, chroma_y_;
-  std::vector<std::uint16_t> row_y_, row_u_, row_v_;  // one output row's blended source rows
-  std::vector<std::uint8_t> out_;                      // B, G, R planes
+  enum class Mode { halve, linear } mode_;
+  LinearAxis x_, y_;
+  std::vector<int> cols_;                   // the source columns the horizontal pass reads: first, second per output
+  std::vector<std::int32_t> row0_, row1_;   // horizontal pass of the two source rows (3 per output pixel)
+  std::vector<std::uint8_t> picked_;        // BGR of the picked source pixels of one row
+  std::vector<std::uint8_t> out_;           // B, G, R planes
 };
 
 }  // namespace kb::scene

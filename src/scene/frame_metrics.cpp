@@ -112,12 +112,12 @@ FrameMetric MetricsCalculator::add(std::int64_t frame, const BgrPlanes& bgr) {
   FrameMetric m;
   m.frame = frame;
   const std::uint64_t sum = sum_bytes(bgr.b, pixels) + sum_bytes(bgr.g, pixels) + sum_bytes(bgr.r, pixels);
-  m.brightness = static_cast<float>(static_cast<double>(sum) / static_cast<double>(pixels * 3));
+  m.brightness = static_cast<double>(sum) / static_cast<double>(pixels * 3);
   if (has_previous_ && previous_.size() == current_.size()) {
     const double n = static_cast<double>(pixels);
-    m.delta_hue = static_cast<float>(static_cast<double>(sum_abs_diff(current_.data(), previous_.data(), pixels)) / n);
-    m.delta_sat = static_cast<float>(static_cast<double>(sum_abs_diff(current_.data() + pixels, previous_.data() + pixels, pixels)) / n);
-    m.delta_lum = static_cast<float>(static_cast<double>(sum_abs_diff(current_.data() + 2 * pixels, previous_.data() + 2 * pixels, pixels)) / n);
+    m.delta_hue = static_cast<double>(sum_abs_diff(current_.data(), previous_.data(), pixels)) / n;
+    m.delta_sat = static_cast<double>(sum_abs_diff(current_.data() + pixels, previous_.data() + pixels, pixels)) / n;
+    m.delta_lum = static_cast<double>(sum_abs_diff(current_.data() + 2 * pixels, previous_.data() + 2 * pixels, pixels)) / n;
   }
   previous_.swap(current_);
   has_previous_ = true;

@@ -11,11 +11,14 @@
 
 namespace kb::scene {
 
+// Doubles computed as PySceneDetect computes them (an exact integer sum over the pixel count),
+// so a score compares with a threshold exactly as there.
 struct FrameMetric {
   std::int64_t frame = 0;
-  float delta_hue = 0, delta_sat = 0, delta_lum = 0;  // 0 for the first frame of the video
-  float brightness = 0;                               // mean of B, G, R (0…255)
-  float content() const { return (delta_hue + delta_sat + delta_lum) / 3.0f; }
+  double delta_hue = 0, delta_sat = 0, delta_lum = 0;  // 0 for the first frame of the video
+  double brightness = 0;                               // mean of B, G, R (0…255)
+  // ContentDetector's content_val with its default weights: Σ component × 1.0 / 3, summed in order.
+  double content() const { return (delta_hue + delta_sat + delta_lum) / 3.0; }
 };
 
 // OpenCV's 8-bit BGR → HSV (H 0…179, S and V 0…255), with its rounding, as PySceneDetect sees it;

@@ -1,5 +1,6 @@
 #include "scene/scene_list_format.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -12,7 +13,7 @@ using nlohmann::json;
 
 std::vector<Scene> scenes_of(const SceneList& list) {
   std::vector<Scene> out;
-  std::int64_t start = 0;
+  std::int64_t start = list.start_frame;
   for (auto cut : list.cuts) {
     if (cut <= start || cut >= list.end_frame) continue;
     out.push_back({start, cut});
@@ -61,8 +62,8 @@ std::string scenes_csv(const SceneList& list, bool skip_cuts) {
   std::string out;
   if (!skip_cuts) {
     out += "Timecode List:";
-    for (auto& s : scenes_of(list))
-      if (s.start > 0) out += "," + timecode(s.start, fps);
+    const auto scenes = scenes_of(list);
+    for (size_t i = 1; i < scenes.size(); ++i) out += "," + timecode(scenes[i].start, fps);
     out += "\n";
   }
   out += "Scene Number,Start Frame,Start Timecode,Start Time (seconds),End Frame,End Timecode,End Time (seconds),"
@@ -87,7 +88,7 @@ json scenes_json(const SceneList& list) {
   json damaged = json::array();
   for (auto& d : list.damaged) damaged.push_back({{"first", d.first}, {"last", d.last}, {"reason", d.reason}});
   return {{"schema", "kubench/scenes/v1"}, {"video", to_json(list.video)}, {"settings", to_json(list.settings)},
-          {"frames", list.end_frame},      {"cuts", list.cuts},             {"scenes", scenes},
+          {"first_frame", list.start_frame}, {"frames", list.end_frame}, {"cuts", list.cuts},             {"scenes", scenes},
           {"damaged", damaged},            {"decode_errors", list.decode_errors}, {"shards", list.shards}};
 }
 
@@ -104,11 +105,28 @@ std::string scenes_edl(const SceneList& list, const std::string& title) {
   return out;
 }
 
+namespace {
+// The shortest text that reads back as the same double, as Python's str(float) writes it.
+std::string exact(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+}  // namespace
+
 std::string stats_csv(const SceneList& list) {
-  std::string out = "Frame Number,Timecode,content_val,delta_hue,delta_sat,delta_lum,brightness\n";
-  for (auto& m : list.metrics)
-    out += std::to_string(m.frame + 1) + "," + timecode(m.frame, list.video.frame_rate) + "," + fixed(m.content(), 3) + "," +
-           fixed(m.delta_hue, 3) + "," + fixed(m.delta_sat, 3) + "," + fixed(m.delta_lum, 3) + "," + fixed(m.brightness, 3) + "\n";
+  const bool adaptive = list.settings.kind == DetectorKind::adaptive;
+  std::string out = "Frame Number,Timecode,content_val,delta_hue,delta_sat,delta_lum,brightness";
+  if (adaptive) out += ",adaptive_ratio (w=" + std::to_string(list.settings.window_width) + ")";
+  out += "\n";
+  const std::vector<double> ratios = adaptive ? adaptive_ratios(list.metrics, list.settings) : std::vector<double>{};
+  for (size_t i = 0; i < list.metrics.size(); ++i) {
+    const auto& m = list.metrics[i];
+    out += std::to_string(m.frame + 1) + "," + timecode(m.frame, list.video.frame_rate) + "," + exact(m.content()) + "," +
+           exact(m.delta_hue) + "," + exact(m.delta_sat) + "," + exact(m.delta_lum) + "," + exact(m.brightness);
+    if (adaptive) out += "," + (std::isnan(ratios[i]) ? std::string() : exact(ratios[i]));
+    out += "\n";
+  }
   return out;
 }
 

@@ -24,7 +24,8 @@ std::string scenes_table(const SceneList& list);
 std::string scenes_csv(const SceneList& list, bool skip_cuts = false);
 nlohmann::json scenes_json(const SceneList& list);  // kubench/scenes/v1
 std::string scenes_edl(const SceneList& list, const std::string& title);
-// Frame Number (1-based),Timecode,content_val,delta_hue,delta_sat,delta_lum,brightness
+// Frame Number (1-based),Timecode,content_val,delta_hue,delta_sat,delta_lum,brightness (and for the
+// adaptive detector its adaptive_ratio), every value at full precision as PySceneDetect writes them.
 std::string stats_csv(const SceneList& list);
 
 }  // namespace kb::scene

@@ -114,8 +114,8 @@ ShardResult shard_result_from_json(const json& j, const std::string& origin) {
       if (m.at(key).size() != frames.size()) throw ParseError(origin + ": metrics arrays differ in length");
     r.metrics.reserve(frames.size());
     for (size_t i = 0; i < frames.size(); ++i)
-      r.metrics.push_back({frames[i].get<std::int64_t>(), m["delta_hue"][i].get<float>(), m["delta_sat"][i].get<float>(),
-                           m["delta_lum"][i].get<float>(), m["brightness"][i].get<float>()});
+      r.metrics.push_back({frames[i].get<std::int64_t>(), m["delta_hue"][i].get<double>(), m["delta_sat"][i].get<double>(),
+                           m["delta_lum"][i].get<double>(), m["brightness"][i].get<double>()});
     return r;
   } catch (const json::exception& e) {
     throw ParseError(origin + ": malformed shard result: " + e.what());
@@ -194,6 +194,7 @@ SceneList merge_shards(std::vector<ShardResult> shards) {
     list.decode_errors += s.decode_errors;
   }
   list.end_frame = expected_first;
+  if (!list.metrics.empty()) list.start_frame = list.metrics.front().frame;
   list.cuts = detect_cuts(list.metrics, list.settings, list.end_frame);
   return list;
 }

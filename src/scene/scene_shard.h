@@ -66,7 +66,8 @@ ShardResult detect_shard(const std::filesystem::path& video, const ShardSpec& sh
 struct SceneList {
   VideoIdentity video;
   DetectorSettings settings;
-  std::vector<std::int64_t> cuts;       // frames where a new scene starts (not 0)
+  std::vector<std::int64_t> cuts;       // frames where a new scene starts (not the first)
+  std::int64_t start_frame = 0;         // the first decoded frame: where the first scene starts, as in PySceneDetect
   std::int64_t end_frame = 0;           // one past the last frame
   std::vector<FrameMetric> metrics;     // for the statistics CSV
   std::vector<DamagedRange> damaged;

@@ -4,6 +4,8 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/cpu.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
 
@@ -92,6 +94,38 @@ int automatic_threads() {
   // (a pod's cpuset); more than 16 threads gain nothing (libavcodec's own cap).
   return std::clamp(av_cpu_count(), 1, 16);
 }
+
+
+// Whether the frame's buffers hold `w` × `h` pixels. OpenCV converts the coded size (H.264's
+// macroblock rows below the picture included), which the decoders' padded buffers hold; this
+// checks it rather than read past a buffer.
+bool frame_holds(const AVFrame* f, int w, int h) {
+  if (w <= f->width && h <= f->height) return true;
+  const auto format = static_cast<AVPixelFormat>(f->format);
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(format);
+  int need[4] = {};
+  if (!d || (d->flags & AV_PIX_FMT_FLAG_PAL) || av_image_fill_linesizes(need, format, w) < 0) return false;
+  for (int p = 0; p < 4 && f->data[p]; ++p) {
+    const int rows = (p == 1 || p == 2) ? -((-h) >> d->log2_chroma_h) : h;
+    const AVBufferRef* buf = av_frame_get_plane_buffer(const_cast<AVFrame*>(f), p);
+    if (!buf || f->linesize[p] < need[p]) return false;
+    const std::uint8_t* end = f->data[p] + static_cast<std::ptrdiff_t>(f->linesize[p]) * (rows - 1) + need[p];
+    if (f->data[p] < buf->data || end > buf->data + buf->size) return false;
+  }
+  return true;
+}
+
+// PySceneDetect's frame rate for numbering: framerate_to_fraction() of OpenCV's CAP_PROP_FPS
+// (the stream's average rate): whole rates exact, N × 1000/1001 when within 1e-3 of one, else the
+// rate itself (PySceneDetect approximates it to a denominator ≤ 10000: equal frame numbers up to
+// about 10^8 frames).
+double numbering_rate(AVRational rate) {
+  const double fps = av_q2d(rate);
+  if (fps == std::floor(fps)) return fps;
+  const double base = std::nearbyint(fps * 1001 / 1000);
+  if (base > 0 && std::fabs(base * 1000 / 1001 - fps) < 1e-3) return base * 1000 / 1001;
+  return fps;
+}
 }  // namespace
 
 struct VideoReader::State {
@@ -102,12 +136,15 @@ struct VideoReader::State {
   AVPacket* packet = nullptr;
   int stream = -1;
   AVRational time_base{1, 1}, rate{0, 1};
+  double numbering_fps = 0;
   std::int64_t start_pts = 0;
   int out_w = 0, out_h = 0;
-  std::vector<std::uint8_t> gbr;  // swscale's output (formats other than 8-bit 4:2:0)
-  int sws_format = -1, sws_w = 0, sws_h = 0;
+  std::uint8_t* bgr24 = nullptr;  // swscale's output (formats other than 8-bit 4:2:0 / 4:2:2)
+  int bgr24_stride = 0;
+  size_t bgr24_bytes = 0;
 
   ~State() {
+    av_free(bgr24);
     sws_freeContext(sws);
     av_frame_free(&frame);
     av_packet_free(&packet);
@@ -115,8 +152,19 @@ struct VideoReader::State {
     avformat_close_input(&format);
   }
 
+  // A timestamp's frame number as PySceneDetect (≥ 0.7) computes it from OpenCV's
+  // CAP_PROP_POS_MSEC: milliseconds since the stream's start time, rounded to microseconds, times
+  // the rate, rounded (half to even, as Python). ≤ 0 µs is "no usable timestamp" (returns -1).
   std::int64_t index_of(std::int64_t pts) const {
-    return av_rescale_q_rnd(pts - start_pts, time_base, av_inv_q(rate), static_cast<AVRounding>(AV_ROUND_NEAR_INF));
+    const double ms = static_cast<double>(pts - start_pts) * av_q2d(time_base) * 1000;
+    const double us = std::nearbyint(ms * 1000);
+    if (!(us > 0)) return -1;
+    return static_cast<std::int64_t>(std::nearbyint(us / 1e6 * numbering_fps));
+  }
+  // The frame a container index timestamp (a decode time: negative before the first frame with
+  // B-frames) stands for, on the same scale, for shard borders only.
+  std::int64_t index_entry_frame(std::int64_t ts) const {
+    return av_rescale_q_rnd(ts - start_pts, time_base, av_inv_q(rate), static_cast<AVRounding>(AV_ROUND_NEAR_INF));
   }
   std::int64_t pts_of(std::int64_t index) const { return start_pts + av_rescale_q(index, av_inv_q(rate), time_base); }
 
@@ -133,31 +181,41 @@ struct VideoReader::State {
     at_start = false;
   }
 
-  std::unique_ptr<Yuv420Downscaler> downscaler;
+  std::unique_ptr<Downscaler> downscaler;
 
+  // The frame as OpenCV's capture turns it into BGR, downscaled as PySceneDetect does.
   BgrPlanes convert(const AVFrame* f) {
-    if (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P) {
-      if (!downscaler || downscaler->src_width() != f->width || downscaler->src_height() != f->height)
-        downscaler = std::make_unique<Yuv420Downscaler>(f->width, f->height, out_w, out_h);
-      const std::uint8_t* const planes[3] = {f->data[0], f->data[1], f->data[2]};
-      return downscaler->convert(planes, f->linesize, f->format == AV_PIX_FMT_YUVJ420P || f->color_range == AVCOL_RANGE_JPEG);
+    if (!downscaler || downscaler->src_width() != f->width || downscaler->src_height() != f->height)
+      downscaler = std::make_unique<Downscaler>(f->width, f->height, out_w, out_h);
+    int coded_w = std::max(f->width, codec->coded_width), coded_h = std::max(f->height, codec->coded_height);
+    if (!frame_holds(f, coded_w, coded_h)) coded_w = f->width, coded_h = f->height;
+    const auto pix = static_cast<AVPixelFormat>(f->format);
+    // swscale's unscaled fast path, which OpenCV gets for these formats at an even coded height.
+    const bool yuv420 = pix == AV_PIX_FMT_YUV420P || pix == AV_PIX_FMT_YUVJ420P || pix == AV_PIX_FMT_YUVA420P;
+    const bool yuv422 = pix == AV_PIX_FMT_YUV422P || pix == AV_PIX_FMT_YUVJ422P;
+    if ((yuv420 || yuv422) && coded_h % 2 == 0) {
+      YuvPicture p;
+      for (int i = 0; i < 3; ++i) p.planes[i] = f->data[i], p.strides[i] = f->linesize[i];
+      p.chroma_vshift = yuv420 ? 1 : 0;
+      p.full_range = pix == AV_PIX_FMT_YUVJ420P || pix == AV_PIX_FMT_YUVJ422P;  // not the stream's range tag: OpenCV ignores it
+      return downscaler->convert(p);
     }
-    // Anything else (10-bit, 4:2:2, RGB …): swscale's bilinear, to planar G, B, R.
-    if (!sws || sws_format != f->format || sws_w != f->width || sws_h != f->height) {
-      sws_freeContext(sws);
-      sws = sws_getContext(f->width, f->height, static_cast<AVPixelFormat>(f->format), out_w, out_h, AV_PIX_FMT_GBRP,
-                           SWS_BILINEAR, nullptr, nullptr, nullptr);
-      if (!sws) throw ParseError("cannot convert frames of pixel format " + std::to_string(f->format));
-      sws_format = f->format;
-      sws_w = f->width;
-      sws_h = f->height;
-      gbr.resize(static_cast<size_t>(out_w) * static_cast<size_t>(out_h) * 3);
+    // Anything else (10-bit, 4:4:4, RGB, palette …): swscale to BGR24 exactly as OpenCV calls it.
+    sws = sws_getCachedContext(sws, coded_w, coded_h, pix, coded_w, coded_h, AV_PIX_FMT_BGR24, SWS_BICUBIC, nullptr, nullptr, nullptr);
+    if (!sws) throw ParseError(std::string("cannot convert frames of pixel format ") + (av_get_pix_fmt_name(pix) ? av_get_pix_fmt_name(pix) : "?"));
+    // The buffer OpenCV's av_frame_get_buffer(…, 32) makes: rows of 3 × width aligned to 32 bytes.
+    bgr24_stride = 3 * FFALIGN(coded_w, 32);
+    const size_t bytes = static_cast<size_t>(bgr24_stride) * static_cast<size_t>(coded_h);
+    if (bytes > bgr24_bytes) {
+      av_free(bgr24);
+      bgr24 = static_cast<std::uint8_t*>(av_malloc(bytes));
+      if (!bgr24) throw EnvironmentError("out of memory for a converted frame");
+      bgr24_bytes = bytes;
     }
-    const size_t plane = static_cast<size_t>(out_w) * static_cast<size_t>(out_h);
-    std::uint8_t* dst[4] = {gbr.data(), gbr.data() + plane, gbr.data() + 2 * plane, nullptr};
-    int stride[4] = {out_w, out_w, out_w, 0};
-    sws_scale(sws, f->data, f->linesize, 0, f->height, dst, stride);
-    return {out_w, out_h, dst[1], dst[0], dst[2]};
+    std::uint8_t* dst[4] = {bgr24, nullptr, nullptr, nullptr};
+    int dst_stride[4] = {bgr24_stride, 0, 0, 0};
+    sws_scale(sws, f->data, f->linesize, 0, coded_h, dst, dst_stride);
+    return downscaler->convert(Bgr24Picture{bgr24, bgr24_stride});
   }
 };
 
@@ -177,6 +235,7 @@ VideoReader::VideoReader(const std::filesystem::path& path, const DecodeOptions&
   s_->time_base = st->time_base;
   s_->rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
   if (s_->rate.num <= 0 || s_->rate.den <= 0) throw ParseError(path.string() + ": the video stream has no frame rate");
+  s_->numbering_fps = numbering_rate(s_->rate);
   s_->start_pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
   // Every stream but the video one is skipped by the demuxer.
   for (unsigned i = 0; i < s_->format->nb_streams; ++i)
@@ -194,9 +253,9 @@ VideoReader::VideoReader(const std::filesystem::path& path, const DecodeOptions&
 
   const int w = st->codecpar->width, h = st->codecpar->height;
   if (w <= 0 || h <= 0) throw ParseError(path.string() + ": the video stream has no size");
-  const int factor = std::max(1, w / std::max(1, options.target_width));
-  s_->out_w = std::max(1, w / factor);
-  s_->out_h = std::max(1, h / factor);
+  const FrameSize out = downscaled_size(w, h, std::max(1, options.target_width));
+  s_->out_w = out.width;
+  s_->out_h = out.height;
 
   auto& id = identity_;
   id.name = path.filename().string();
@@ -223,7 +282,7 @@ std::vector<std::int64_t> VideoReader::keyframes() const {
   const int n = avformat_index_get_entries_count(st);
   for (int i = 0; i < n; ++i) {
     const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i);
-    if (e && (e->flags & AVINDEX_KEYFRAME)) out.push_back(s_->index_of(e->timestamp) + delay);
+    if (e && (e->flags & AVINDEX_KEYFRAME)) out.push_back(s_->index_entry_frame(e->timestamp) + delay);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -237,7 +296,7 @@ std::vector<VideoReader::IndexedPacket> VideoReader::packet_sizes() const {
   const int n = avformat_index_get_entries_count(st);
   for (int i = 0; i < n; ++i) {
     const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i);
-    if (e && e->size > 0) out.push_back({s_->index_of(e->timestamp) + delay, e->size});
+    if (e && e->size > 0) out.push_back({s_->index_entry_frame(e->timestamp) + delay, e->size});
   }
   return out;
 }
@@ -263,6 +322,7 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
   bool keyed = from == 0;  // from the very start every frame counts (even a broken first one)
 
   std::int64_t last = -1;  // last frame index seen (delivered or skipped)
+  std::int64_t counted = from == 0 ? 0 : -1;  // frames decoded since the very start (-1: after a seek, unknown)
   std::int64_t next = from;
   bool stop = false, pending_error = false, restart = false;
 
@@ -358,14 +418,24 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
         AVFrame* f;
         ~Unref() { av_frame_unref(f); }
       } unref{s.frame};  // on every path out of this iteration
-      const std::int64_t pts = s.frame->best_effort_timestamp;
+      if (counted >= 0) ++counted;
+      // OpenCV's timestamp of a frame: its pts, unless missing or exactly 0, then its packet's dts.
+      const std::int64_t pts = s.frame->pts != AV_NOPTS_VALUE && s.frame->pts != 0 ? s.frame->pts : s.frame->pkt_dts;
       const bool key = s.frame->key_frame != 0;
       const bool corrupt = (s.frame->flags & AV_FRAME_FLAG_CORRUPT) || s.frame->decode_error_flags;
-      if (pts == AV_NOPTS_VALUE) {
-        ++decode_errors_;
-        continue;
+      std::int64_t index = pts == AV_NOPTS_VALUE ? -1 : s.index_of(pts);
+      if (index < 0) {
+        // No time after the start: PySceneDetect numbers the frame by how many were decoded. Only
+        // a pass from the very start knows that; after a seek (a shard's pre-roll from the first
+        // keyframe) libavcodec's best guess of its time stands in.
+        const std::int64_t guess = s.frame->best_effort_timestamp;
+        if (counted >= 0) index = counted - 1;
+        else if (guess != AV_NOPTS_VALUE) index = std::max<std::int64_t>(0, s.index_entry_frame(guess));
+        else {
+          ++decode_errors_;
+          continue;
+        }
       }
-      const std::int64_t index = s.index_of(pts);
       if (!keyed) {
         if (!key) continue;  // after a seek: frames before the first keyframe are not trustworthy
         if (index > from) {  // landed too late
@@ -418,6 +488,7 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
       flushing = false;
       s.seek(starts[++attempt]);
       keyed = starts[attempt] == 0;
+      counted = keyed ? 0 : -1;
       last = -1;
       continue;
     }

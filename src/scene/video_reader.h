@@ -35,7 +35,7 @@ bool same_video(const VideoIdentity& a, const VideoIdentity& b);
 
 struct DecodeOptions {
   int threads = 0;            // 0: one per core this process may use (max 16)
-  int target_width = 256;     // downscale by width / target (integer, ≥ 1) as PySceneDetect
+  int target_width = 256;     // longer side downscaled to this, as PySceneDetect (downscaled_size)
   bool skip_loop_filter = false;  // H.264/HEVC deblocking skipped: faster, pixels differ slightly
 };
 

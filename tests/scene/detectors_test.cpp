@@ -49,9 +49,9 @@ TEST(MetricsCalculator, FirstFrameScoresZeroThenMeanAbsoluteDifferences) {
   EXPECT_EQ(a.content(), 0);
   EXPECT_EQ(a.brightness, 0);
   auto b = calc.add(1, planes(grey));
-  EXPECT_FLOAT_EQ(b.delta_lum, 100);
-  EXPECT_FLOAT_EQ(b.delta_hue, 0);
-  EXPECT_FLOAT_EQ(b.brightness, 100);
+  EXPECT_DOUBLE_EQ(b.delta_lum, 100);
+  EXPECT_DOUBLE_EQ(b.delta_hue, 0);
+  EXPECT_DOUBLE_EQ(b.brightness, 100);
 }
 
 TEST(ContentDetector, CutsAtThresholdWithMinimumLength) {

@@ -1,6 +1,17 @@
-// The detectors' downscale and HSV: exact values on ramps and flat colours, and the AVX2 paths
-// equal to the portable ones byte for byte on random frames of awkward sizes.
+// The detectors' picture is PySceneDetect's, byte for byte: each step checked against the library
+// PySceneDetect runs for it. swscale (OpenCV's capture: YUV → BGR24) and OpenCV's imgproc
+// (cv2.resize INTER_LINEAR, cvtColor BGR2HSV) are the oracles, on random frames of awkward sizes.
 #include <gtest/gtest.h>
+
+extern "C" {
+#include <libavutil/mem.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/pixfmt.h>
+#include <libswscale/swscale.h>
+}
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <cstdlib>
 #include <random>
@@ -13,83 +24,166 @@
 namespace kb::scene {
 namespace {
 
-struct Yuv420 {
-  int w, h, stride_y, stride_c;
-  std::vector<std::uint8_t> y, u, v;
-  Yuv420(int width, int height, int padding = 0)
-      : w(width), h(height), stride_y(width + padding), stride_c((width + 1) / 2 + padding),
-        y(static_cast<size_t>(stride_y * height)), u(static_cast<size_t>(stride_c * ((height + 1) / 2))), v(u.size()) {}
-  BgrPlanes convert(Yuv420Downscaler& d, bool full_range) const {
-    const std::uint8_t* const planes[3] = {y.data(), u.data(), v.data()};
-    const int strides[3] = {stride_y, stride_c, stride_c};
-    return d.convert(planes, strides, full_range);
+// A random planar 8-bit YUV frame in av_malloc'd planes (swscale's SIMD wants aligned rows).
+struct Yuv {
+  int w, h, vshift;
+  int strides[3];
+  std::uint8_t* planes[3] = {};
+  Yuv(int width, int height, int chroma_vshift, std::mt19937& rng) : w(width), h(height), vshift(chroma_vshift) {
+    const int cw = (w + 1) / 2, ch = (h + (1 << vshift) - 1) >> vshift;
+    strides[0] = (w + 63) & ~63;
+    strides[1] = strides[2] = (cw + 63) & ~63;
+    for (int p = 0; p < 3; ++p) {
+      const size_t bytes = static_cast<size_t>(strides[p]) * static_cast<size_t>(p == 0 ? h : ch);
+      planes[p] = static_cast<std::uint8_t*>(av_malloc(bytes));
+      for (size_t i = 0; i < bytes; ++i) planes[p][i] = static_cast<std::uint8_t>(rng());
+    }
+  }
+  ~Yuv() {
+    for (auto* p : planes) av_free(p);
+  }
+  Yuv(const Yuv&) = delete;
+  Yuv& operator=(const Yuv&) = delete;
+  YuvPicture picture(bool full_range) const {
+    YuvPicture p;
+    for (int i = 0; i < 3; ++i) p.planes[i] = planes[i], p.strides[i] = strides[i];
+    p.chroma_vshift = vshift;
+    p.full_range = full_range;
+    return p;
   }
 };
 
-std::vector<std::uint8_t> bytes(const BgrPlanes& p) {
-  const size_t n = static_cast<size_t>(p.width) * static_cast<size_t>(p.height);
-  std::vector<std::uint8_t> out(p.b, p.b + n);
-  out.insert(out.end(), p.g, p.g + n);
-  out.insert(out.end(), p.r, p.r + n);
+// What OpenCV's capture does with the frame: swscale to BGR24 at the same size, SWS_BICUBIC.
+cv::Mat swscale_bgr(const Yuv& f, AVPixelFormat format) {
+  SwsContext* sws = sws_getContext(f.w, f.h, format, f.w, f.h, AV_PIX_FMT_BGR24, SWS_BICUBIC, nullptr, nullptr, nullptr);
+  EXPECT_NE(sws, nullptr);
+  // OpenCV's buffer: rows of 3 × width aligned to 32 bytes (swscale's x86 converter writes whole
+  // groups of 8 pixels where the row has room, and leaves the last ones out where it has not).
+  const int stride = 3 * ((f.w + 31) & ~31);
+  std::vector<std::uint8_t> buffer(static_cast<size_t>(stride) * static_cast<size_t>(f.h));
+  cv::Mat out(f.h, f.w, CV_8UC3, buffer.data(), static_cast<size_t>(stride));
+  std::uint8_t* dst[4] = {out.data, nullptr, nullptr, nullptr};
+  int dst_stride[4] = {stride, 0, 0, 0};
+  const std::uint8_t* const src[4] = {f.planes[0], f.planes[1], f.planes[2], nullptr};
+  const int src_stride[4] = {f.strides[0], f.strides[1], f.strides[2], 0};
+  sws_scale(sws, src, src_stride, 0, f.h, dst, dst_stride);
+  sws_freeContext(sws);
+  return out.clone();
+}
+
+cv::Mat packed(const BgrPlanes& p) {
+  cv::Mat out(p.height, p.width, CV_8UC3);
+  for (int y = 0; y < p.height; ++y)
+    for (int x = 0; x < p.width; ++x) {
+      const size_t i = static_cast<size_t>(y) * static_cast<size_t>(p.width) + static_cast<size_t>(x);
+      out.at<cv::Vec3b>(y, x) = cv::Vec3b(p.b[i], p.g[i], p.r[i]);
+    }
   return out;
 }
 
-TEST(Downscale, HalvingARampAveragesNeighbours) {
-  Yuv420 f(512, 4);
-  for (int row = 0; row < 4; ++row)
-    for (int x = 0; x < 512; ++x) f.y[static_cast<size_t>(row * f.stride_y + x)] = static_cast<std::uint8_t>(x / 2);
-  std::fill(f.u.begin(), f.u.end(), 128);
-  std::fill(f.v.begin(), f.v.end(), 128);
-  Yuv420Downscaler d(512, 4, 256, 2);
-  const BgrPlanes out = f.convert(d, true);
-  ASSERT_EQ(out.width, 256);
-  ASSERT_EQ(out.height, 2);
-  // Output d samples source 2d + 0.5: the mean of x/2 at 2d and 2d + 1, i.e. d, grey.
-  for (int x = 0; x < 256; ++x) {
-    EXPECT_EQ(out.b[x], x) << x;
-    EXPECT_EQ(out.g[x], x) << x;
-    EXPECT_EQ(out.r[256 + x], x) << x;
+int differing(const cv::Mat& a, const cv::Mat& b) {
+  if (a.size() != b.size() || a.type() != b.type()) return -1;
+  cv::Mat diff;
+  cv::absdiff(a, b, diff);
+  return cv::countNonZero(diff.reshape(1));
+}
+
+struct Size {
+  int w, h;
+};
+// 1080p (× 7.5), PySceneDetect's own test clip size, an exact halving (OpenCV's area path), odd
+// sides, portrait, a factor just above 1, and a frame already small enough.
+const Size kSizes[] = {{1920, 1080}, {720, 528}, {768, 576}, {512, 288}, {854, 480}, {641, 479},
+                       {300, 1000}, {257, 255}, {200, 120}};
+
+TEST(Downscale, SizesArePySceneDetects) {
+  auto size = [](int w, int h) {
+    const FrameSize s = downscaled_size(w, h, 256);
+    return std::vector<int>{s.width, s.height};
+  };
+  EXPECT_EQ(size(1920, 1080), (std::vector<int>{256, 144}));
+  EXPECT_EQ(size(720, 528), (std::vector<int>{256, 188}));   // 187.73
+  EXPECT_EQ(size(300, 1000), (std::vector<int>{77, 256}));   // the longer side sets the factor
+  EXPECT_EQ(size(640, 360), (std::vector<int>{256, 144}));
+  EXPECT_EQ(size(256, 100), (std::vector<int>{256, 100}));   // factor 1: as it is
+  EXPECT_EQ(size(200, 120), (std::vector<int>{200, 120}));
+  EXPECT_EQ(size(1000, 2), (std::vector<int>{256, 1}));      // at least 1
+  // Python's round: half to even (1000 / (1000/256) = 256; 642 × 256 / 1284 = 128 exactly).
+  EXPECT_EQ(size(1284, 642), (std::vector<int>{256, 128}));
+}
+
+TEST(Downscale, YuvToBgrIsSwscales) {
+  std::mt19937 rng(3);
+  for (const auto& [format, vshift, full] : {std::tuple{AV_PIX_FMT_YUV420P, 1, false}, std::tuple{AV_PIX_FMT_YUVJ420P, 1, true},
+                                             std::tuple{AV_PIX_FMT_YUV422P, 0, false}, std::tuple{AV_PIX_FMT_YUVJ422P, 0, true}}) {
+    Yuv f(96, 64, vshift, rng);
+    const cv::Mat expected = swscale_bgr(f, format);
+    int wrong = 0;
+    for (int y = 0; y < f.h; ++y)
+      for (int x = 0; x < f.w; ++x) {
+        std::uint8_t bgr[3];
+        const int cy = y >> vshift;
+        swscale_yuv_to_bgr(f.planes[0][y * f.strides[0] + x], f.planes[1][cy * f.strides[1] + x / 2],
+                           f.planes[2][cy * f.strides[2] + x / 2], full, bgr);
+        wrong += cv::Vec3b(bgr[0], bgr[1], bgr[2]) != expected.at<cv::Vec3b>(y, x);
+      }
+    EXPECT_EQ(wrong, 0) << av_get_pix_fmt_name(format);
   }
 }
 
-TEST(Downscale, VideoRangeColoursBecomeBt601Bgr) {
-  Yuv420 f(64, 32);
-  auto flat = [&](int Y, int U, int V, bool full) {
-    std::fill(f.y.begin(), f.y.end(), static_cast<std::uint8_t>(Y));
-    std::fill(f.u.begin(), f.u.end(), static_cast<std::uint8_t>(U));
-    std::fill(f.v.begin(), f.v.end(), static_cast<std::uint8_t>(V));
-    Yuv420Downscaler d(64, 32, 16, 8);
-    const BgrPlanes p = f.convert(d, full);
-    return std::vector<int>{p.b[37], p.g[37], p.r[37]};
-  };
-  EXPECT_EQ(flat(16, 128, 128, false), (std::vector<int>{0, 0, 0}));
-  EXPECT_EQ(flat(235, 128, 128, false), (std::vector<int>{255, 255, 255}));
-  EXPECT_EQ(flat(81, 90, 240, false), (std::vector<int>{0, 0, 255}));  // BT.601 red
-  EXPECT_EQ(flat(200, 128, 128, true), (std::vector<int>{200, 200, 200}));
+TEST(Downscale, YuvFramesDownscaleAsSwscaleThenCvResize) {
+  cv::setNumThreads(0);
+  std::mt19937 rng(5);
+  for (const Size s : kSizes) {
+    for (const auto& [format, vshift, full] : {std::tuple{AV_PIX_FMT_YUV420P, 1, false}, std::tuple{AV_PIX_FMT_YUVJ422P, 0, true}}) {
+      if (s.h % 2) continue;  // swscale takes its generic path at odd heights, and so does the reader
+      Yuv f(s.w, s.h, vshift, rng);
+      const FrameSize out = downscaled_size(s.w, s.h, 256);
+      cv::Mat expected;
+      cv::resize(swscale_bgr(f, format), expected, cv::Size(out.width, out.height), 0, 0, cv::INTER_LINEAR);
+      Downscaler d(s.w, s.h, out.width, out.height);
+      EXPECT_EQ(differing(packed(d.convert(f.picture(full))), expected), 0)
+          << s.w << "x" << s.h << " " << av_get_pix_fmt_name(format) << " → " << out.width << "x" << out.height;
+    }
+  }
 }
 
-TEST(Downscale, SimdPathEqualsPortablePath) {
-  if (!cpu_has_avx2()) GTEST_SKIP() << "this CPU has no AVX2: only the portable path runs here";
-  std::mt19937 rng(7);
-  struct Size {
-    int w, h, ow, oh, pad;
-  };
-  for (const Size s : {Size{1920, 1080, 274, 154, 64}, Size{1921, 1081, 274, 154, 0}, Size{37, 23, 9, 5, 3},
-                       Size{1, 1, 1, 1, 0}, Size{2, 2, 2, 2, 0}, Size{300, 200, 300, 200, 0}, Size{17, 9, 31, 17, 0}}) {
-    Yuv420 f(s.w, s.h, s.pad);
-    for (auto* plane : {&f.y, &f.u, &f.v})
-      for (auto& b : *plane) b = static_cast<std::uint8_t>(rng());
-    for (bool full : {false, true}) {
-      Yuv420Downscaler simd(s.w, s.h, s.ow, s.oh), portable(s.w, s.h, s.ow, s.oh, Yuv420Downscaler::Path::portable);
-      const auto a = f.convert(simd, full);
-      const auto b = f.convert(portable, full);
-      ASSERT_EQ(bytes(a), bytes(b)) << s.w << "x" << s.h << (full ? " full" : " video") << " range";
-      std::vector<std::uint8_t> hsv_a(bytes(a).size()), hsv_b(hsv_a.size());
-      const size_t n = hsv_a.size() / 3;
-      bgr_to_hsv(a, hsv_a.data(), hsv_a.data() + n, hsv_a.data() + 2 * n);
-      bgr_to_hsv(a, hsv_b.data(), hsv_b.data() + n, hsv_b.data() + 2 * n, true);
-      ASSERT_EQ(hsv_a, hsv_b) << s.w << "x" << s.h;
-    }
+TEST(Downscale, Bgr24FramesDownscaleAsCvResize) {
+  cv::setNumThreads(0);
+  std::mt19937 rng(9);
+  for (const Size s : kSizes) {
+    cv::Mat frame(s.h, s.w, CV_8UC3);
+    cv::randu(frame, 0, 256);
+    const FrameSize out = downscaled_size(s.w, s.h, 256);
+    cv::Mat expected;
+    cv::resize(frame, expected, cv::Size(out.width, out.height), 0, 0, cv::INTER_LINEAR);
+    Downscaler d(s.w, s.h, out.width, out.height);
+    EXPECT_EQ(differing(packed(d.convert(Bgr24Picture{frame.data, static_cast<int>(frame.step)})), expected), 0)
+        << s.w << "x" << s.h << " → " << out.width << "x" << out.height;
+  }
+}
+
+TEST(Downscale, HsvIsCvtColors) {
+  cv::setNumThreads(0);
+  cv::Mat frame(61, 83, CV_8UC3);  // not a multiple of 8 pixels: the vector loop's tail counts
+  cv::randu(frame, 0, 256);
+  // Greys, primaries and ties between channels: where the hue's branches and the tables' ends are.
+  const cv::Vec3b special[] = {{0, 0, 0}, {255, 255, 255}, {0, 0, 255}, {0, 255, 0}, {255, 0, 0}, {7, 7, 200}, {200, 7, 200}, {1, 2, 2}};
+  for (int i = 0; i < 8; ++i) frame.at<cv::Vec3b>(0, i) = special[i];
+  cv::Mat expected;
+  cv::cvtColor(frame, expected, cv::COLOR_BGR2HSV);
+  std::vector<cv::Mat> bgr;
+  cv::split(frame, bgr);
+  const BgrPlanes planes{frame.cols, frame.rows, bgr[0].data, bgr[1].data, bgr[2].data};
+  for (bool portable : {false, true}) {
+    if (!portable && !cpu_has_avx2()) continue;
+    std::vector<std::uint8_t> h(frame.total()), s(h.size()), v(h.size());
+    bgr_to_hsv(planes, h.data(), s.data(), v.data(), portable);
+    std::vector<cv::Mat> channels = {cv::Mat(frame.rows, frame.cols, CV_8U, h.data()), cv::Mat(frame.rows, frame.cols, CV_8U, s.data()),
+                                     cv::Mat(frame.rows, frame.cols, CV_8U, v.data())};
+    cv::Mat got;
+    cv::merge(channels, got);
+    EXPECT_EQ(differing(got, expected), 0) << (portable ? "portable" : "avx2");
   }
 }
 
@@ -104,7 +198,7 @@ TEST(MetricsCalculator, MeansOverRandomFramesMatchAPlainSum) {
   std::vector<std::uint8_t> hsv1(3 * n), hsv2(3 * n);
   bgr_to_hsv(planes(first), hsv1.data(), hsv1.data() + n, hsv1.data() + 2 * n, true);
   bgr_to_hsv(planes(second), hsv2.data(), hsv2.data() + n, hsv2.data() + 2 * n, true);
-  double dh = 0, ds = 0, dv = 0, bright = 0;
+  long dh = 0, ds = 0, dv = 0, bright = 0;
   for (size_t i = 0; i < n; ++i) {
     dh += std::abs(hsv2[i] - hsv1[i]);
     ds += std::abs(hsv2[n + i] - hsv1[n + i]);
@@ -114,10 +208,12 @@ TEST(MetricsCalculator, MeansOverRandomFramesMatchAPlainSum) {
   MetricsCalculator calc;
   calc.add(0, planes(first));
   const FrameMetric m = calc.add(1, planes(second));
-  EXPECT_FLOAT_EQ(m.delta_hue, static_cast<float>(dh / static_cast<double>(n)));
-  EXPECT_FLOAT_EQ(m.delta_sat, static_cast<float>(ds / static_cast<double>(n)));
-  EXPECT_FLOAT_EQ(m.delta_lum, static_cast<float>(dv / static_cast<double>(n)));
-  EXPECT_FLOAT_EQ(m.brightness, static_cast<float>(bright / static_cast<double>(3 * n)));
+  // Exactly PySceneDetect's arithmetic: an integer sum divided once, in double.
+  EXPECT_EQ(m.delta_hue, static_cast<double>(dh) / static_cast<double>(n));
+  EXPECT_EQ(m.delta_sat, static_cast<double>(ds) / static_cast<double>(n));
+  EXPECT_EQ(m.delta_lum, static_cast<double>(dv) / static_cast<double>(n));
+  EXPECT_EQ(m.brightness, static_cast<double>(bright) / static_cast<double>(3 * n));
+  EXPECT_EQ(m.content(), (m.delta_hue + m.delta_sat + m.delta_lum) / 3.0);
 }
 
 }  // namespace
