@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <map>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -73,6 +74,26 @@ bool names_directory(const std::string& path, size_t videos) { return videos > 1
 
 namespace {
 
+namespace {
+// One line per damaged range, or per reason once there are many (a variable-frame-rate AVI has a
+// timestamp gap every few frames): the JSON lists them all.
+void warn_damage(const scene::SceneList& l) {
+  std::map<std::string, std::vector<scene::DamagedRange>> by_reason;
+  for (auto& d : l.damaged) by_reason[d.reason].push_back(d);
+  for (auto& [reason, ranges] : by_reason) {
+    if (ranges.size() <= 3) {
+      for (auto& d : ranges)
+        spdlog::warn("{}: frames {}-{} missing or damaged ({}); detection went on around them", l.video.name, d.first, d.last, reason);
+      continue;
+    }
+    std::int64_t frames = 0;
+    for (auto& d : ranges) frames += d.last - d.first + 1;
+    spdlog::warn("{}: {} frames in {} ranges missing or damaged ({}), the first {}-{}; detection went on around them (-o json lists them)",
+                 l.video.name, frames, ranges.size(), reason, ranges.front().first, ranges.front().last);
+  }
+}
+}  // namespace
+
 std::string render(const scene::SceneList& list, const ScenesFlags& f) {
   if (f.output == "json") return scene::scenes_json(list).dump(2) + "\n";
   if (f.output == "csv") return scene::scenes_csv(list, f.skip_cuts);
@@ -106,9 +127,7 @@ void print_scene_lists(const std::vector<scene::SceneList>& lists, const ScenesF
       write_file_atomic(dir ? std::filesystem::path(f.stats) / (l.video.name + ".stats.csv") : std::filesystem::path(f.stats),
                         scene::stats_csv(l));
   }
-  for (auto& l : lists)
-    for (auto& d : l.damaged)
-      spdlog::warn("{}: frames {}-{} damaged ({}); detection went on around them", l.video.name, d.first, d.last, d.reason);
+  for (auto& l : lists) warn_damage(l);
 }
 
 }  // namespace kb::app

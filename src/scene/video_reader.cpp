@@ -424,6 +424,7 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
       const bool key = s.frame->key_frame != 0;
       const bool corrupt = (s.frame->flags & AV_FRAME_FLAG_CORRUPT) || s.frame->decode_error_flags;
       std::int64_t index = pts == AV_NOPTS_VALUE ? -1 : s.index_of(pts);
+      const bool numbered_by_count = index < 0 && counted >= 0;
       if (index < 0) {
         // No time after the start: PySceneDetect numbers the frame by how many were decoded. Only
         // a pass from the very start knows that; after a seek (a shard's pre-roll from the first
@@ -444,12 +445,20 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
         }
         keyed = true;
       }
-      if (index <= last) continue;  // a repeated timestamp: not a new frame
+      if (index <= last) {  // a repeated timestamp: not a new frame
+        // A frame without a time numbered by the count where frames are lost: a damaged stream.
+        if (numbered_by_count) pending_error = true;
+        continue;
+      }
       if (end >= 0 && index >= end) {
         stop = true;
         return;
       }
-      if (last >= 0 && index > last + 1) note_damage(last + 1, index - 1, "frames missing (undecodable)");
+      // Frame numbers skipped: after a decode error, lost frames; without one, a gap in the
+      // timestamps (lost packets, a variable frame rate, an AVI's dropped-frame entries), which
+      // PySceneDetect numbers the same way.
+      if (last >= 0 && index > last + 1)
+        note_damage(last + 1, index - 1, pending_error || corrupt ? "frames missing (undecodable)" : "no frame has these timestamps");
       if (corrupt || pending_error) note_damage(index, index, "decoded with errors");
       pending_error = false;
       last = index;
@@ -471,6 +480,8 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
         avcodec_send_packet(s.codec, nullptr);
       } else {
         if (s.packet->stream_index == s.stream) {
+          // A damaged container (MPEG-TS continuity errors) flags the packets it reassembled.
+          if (s.packet->flags & AV_PKT_FLAG_CORRUPT) pending_error = true;
           rc = avcodec_send_packet(s.codec, s.packet);
           if (rc < 0 && rc != AVERROR(EAGAIN)) {
             ++decode_errors_;
