@@ -4,6 +4,10 @@
 #include <array>
 #include <cmath>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace kb::scene {
 
 namespace {
@@ -17,12 +21,12 @@ std::uint8_t clamp_byte(int v) { return static_cast<std::uint8_t>(v < 0 ? 0 : v 
 // products are tabulated: B = Y' + U_b, G = Y' + (U_g + V_g), R = Y' + V_r, each clamped.
 struct YuvTables {
   std::array<std::int16_t, 256> y{}, ub{}, ug{}, vg{}, vr{};
-  explicit YuvTables(bool full_range) {
-    // swscale's BT.601 coefficients in 1/65536 (ff_yuv2rgb_coeffs[SWS_CS_ITU601]), reduced to
-    // 16-bit as its ff_yuv2rgb_c_init_tables does; video range stretches 16…235 to 0…255.
-    const int y_coeff = full_range ? 8192 : 9539, y_offset = full_range ? 0 : 128;
-    const int vr_coeff = full_range ? 11485 : 13075, ub_coeff = full_range ? 14516 : 16525;
-    const int ug_coeff = full_range ? -2819 : -3209, vg_coeff = full_range ? -5850 : -6660;
+  // swscale's BT.601 coefficients in 1/65536 (ff_yuv2rgb_coeffs[SWS_CS_ITU601]), reduced to
+  // 16-bit as its ff_yuv2rgb_c_init_tables does; video range stretches 16…235 to 0…255.
+  std::int16_t y_coeff, y_offset, vr_coeff, ub_coeff, ug_coeff, vg_coeff;
+  explicit YuvTables(bool full_range)
+      : y_coeff(full_range ? 8192 : 9539), y_offset(full_range ? 0 : 128), vr_coeff(full_range ? 11485 : 13075),
+        ub_coeff(full_range ? 14516 : 16525), ug_coeff(full_range ? -2819 : -3209), vg_coeff(full_range ? -5850 : -6660) {
     auto mulhi = [](int a, int b) { return static_cast<std::int16_t>((a * b) >> 16); };
     for (int i = 0; i < 256; ++i) {
       y[static_cast<size_t>(i)] = mulhi((i << 3) - y_offset, y_coeff);
@@ -46,29 +50,57 @@ const YuvTables& yuv_tables(bool full_range) {
   return full_range ? full : video;
 }
 
+using Picked = Downscaler::Picked;
+
+// swscale's converter over n picked pixels: with SSE2 8 at a time, with the very instructions
+// (pmulhw, paddsw, packuswb) of its SSSE3 code, else one at a time through the tables.
+void yuv_span_to_bgr(const YuvTables& t, Picked& p, size_t n) {
+  size_t i = 0;
+#ifdef __SSE2__
+  const __m128i yc = _mm_set1_epi16(t.y_coeff), yo = _mm_set1_epi16(t.y_offset), c1024 = _mm_set1_epi16(1024);
+  const __m128i vr = _mm_set1_epi16(t.vr_coeff), ub = _mm_set1_epi16(t.ub_coeff), ug = _mm_set1_epi16(t.ug_coeff),
+                vg = _mm_set1_epi16(t.vg_coeff);
+  auto load = [](const std::int16_t* at) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at)); };
+  auto store8 = [](std::uint8_t* at, __m128i v) { _mm_storel_epi64(reinterpret_cast<__m128i*>(at), _mm_packus_epi16(v, v)); };
+  for (; i + 8 <= n; i += 8) {
+    const __m128i luma = _mm_mulhi_epi16(_mm_sub_epi16(_mm_slli_epi16(load(&p.y[i]), 3), yo), yc);
+    const __m128i u = _mm_sub_epi16(_mm_slli_epi16(load(&p.u[i]), 3), c1024), v = _mm_sub_epi16(_mm_slli_epi16(load(&p.v[i]), 3), c1024);
+    store8(&p.b[i], _mm_adds_epi16(luma, _mm_mulhi_epi16(u, ub)));
+    store8(&p.g[i], _mm_adds_epi16(luma, _mm_adds_epi16(_mm_mulhi_epi16(u, ug), _mm_mulhi_epi16(v, vg))));
+    store8(&p.r[i], _mm_adds_epi16(luma, _mm_mulhi_epi16(v, vr)));
+  }
+#endif
+  for (; i < n; ++i) {
+    std::uint8_t bgr[3];
+    t.bgr(p.y[i], p.u[i], p.v[i], bgr);
+    p.b[i] = bgr[0], p.g[i] = bgr[1], p.r[i] = bgr[2];
+  }
+}
+
 // Source rows as the resize reads them: the BGR of the given columns of row `y`.
 struct YuvPixels {
   const YuvPicture& p;
   const YuvTables& t;
-  void pick(int y, const std::vector<int>& cols, std::uint8_t* out) const {
+  void pick(int y, const std::vector<int>& cols, Picked& out) const {
     const std::uint8_t* luma = p.planes[0] + static_cast<std::ptrdiff_t>(y) * p.strides[0];
     const int cy = y >> p.chroma_vshift;
     const std::uint8_t* u = p.planes[1] + static_cast<std::ptrdiff_t>(cy) * p.strides[1];
     const std::uint8_t* v = p.planes[2] + static_cast<std::ptrdiff_t>(cy) * p.strides[2];
-    for (const int x : cols) {
-      t.bgr(luma[x], u[x >> 1], v[x >> 1], out);
-      out += 3;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      const int x = cols[i];
+      out.y[i] = luma[x], out.u[i] = u[x >> 1], out.v[i] = v[x >> 1];
     }
+    yuv_span_to_bgr(t, out, cols.size());
   }
 };
 
 struct Bgr24Pixels {
   const Bgr24Picture& p;
-  void pick(int y, const std::vector<int>& cols, std::uint8_t* out) const {
+  void pick(int y, const std::vector<int>& cols, Picked& out) const {
     const std::uint8_t* row = p.data + static_cast<std::ptrdiff_t>(y) * p.stride;
-    for (const int x : cols) {
-      std::copy_n(row + 3 * x, 3, out);
-      out += 3;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      const std::uint8_t* px = row + 3 * cols[i];
+      out.b[i] = px[0], out.g[i] = px[1], out.r[i] = px[2];
     }
   }
 };
@@ -111,7 +143,7 @@ Downscaler::Downscaler(int src_width, int src_height, int out_width, int out_hei
       // OpenCV turns INTER_LINEAR into its area mean when both axes halve exactly.
       mode_(src_width == 2 * out_width && src_height == 2 * out_height ? Mode::halve : Mode::linear),
       x_(linear_axis(src_width, out_width)), y_(linear_axis(src_height, out_height)),
-      row0_(static_cast<size_t>(out_width) * 3), row1_(row0_.size()), picked_(static_cast<size_t>(out_width) * 6),
+      row0_(static_cast<size_t>(out_width) * 3), row1_(row0_.size()), picked_(2 * static_cast<size_t>(out_width)),
       out_(static_cast<size_t>(out_width) * static_cast<size_t>(out_height) * 3) {
   for (int d = 0; d < out_w_; ++d) {
     const auto ds = static_cast<size_t>(d);
@@ -128,17 +160,22 @@ BgrPlanes Downscaler::resize(const Pixels& pixels) {
   const auto width = static_cast<size_t>(out_w_);
 
   // Horizontal pass of one source row: OpenCV's S0 × a0 + S1 × a1 per channel (exact in int32),
-  // or for the halving the pair's plain sum.
+  // or for the halving the pair's plain sum. Rows are planar: B, then G, then R.
   auto horizontal = [&](int y, std::vector<std::int32_t>& row) {
-    pixels.pick(y, cols_, picked_.data());
-    const std::uint8_t* p = picked_.data();
-    for (size_t d = 0; d < width; ++d, p += 6) {
-      const int a0 = mode_ == Mode::halve ? 1 : x_.w0[d], a1 = mode_ == Mode::halve ? 1 : x_.w1[d];
-      for (size_t c = 0; c < 3; ++c) row[3 * d + c] = p[c] * a0 + p[3 + c] * a1;
+    pixels.pick(y, cols_, picked_);
+    const std::uint8_t* channels[3] = {picked_.b.data(), picked_.g.data(), picked_.r.data()};
+    for (size_t c = 0; c < 3; ++c) {
+      const std::uint8_t* p = channels[c];
+      std::int32_t* out = row.data() + c * width;
+      if (mode_ == Mode::halve)
+        for (size_t d = 0; d < width; ++d) out[d] = p[2 * d] + p[2 * d + 1];
+      else
+        for (size_t d = 0; d < width; ++d) out[d] = p[2 * d] * x_.w0[d] + p[2 * d + 1] * x_.w1[d];
     }
   };
 
   int have0 = -1, have1 = -1;  // source rows now in row0_, row1_
+  std::uint8_t* planes[3] = {b, g, r};
   for (int dy = 0; dy < out_h_; ++dy) {
     const auto ds = static_cast<size_t>(dy);
     const int y0 = mode_ == Mode::halve ? 2 * dy : y_.first[ds], y1 = mode_ == Mode::halve ? 2 * dy + 1 : y_.second[ds];
@@ -149,24 +186,18 @@ BgrPlanes Downscaler::resize(const Pixels& pixels) {
     if (y0 != have0) horizontal(y0, row0_), have0 = y0;
     if (y1 != have1) horizontal(y1, row1_), have1 = y1;
     const size_t at = ds * width;
-    if (mode_ == Mode::halve) {
-      for (size_t d = 0; d < width; ++d) {
-        b[at + d] = static_cast<std::uint8_t>((row0_[3 * d] + row1_[3 * d] + 2) >> 2);
-        g[at + d] = static_cast<std::uint8_t>((row0_[3 * d + 1] + row1_[3 * d + 1] + 2) >> 2);
-        r[at + d] = static_cast<std::uint8_t>((row0_[3 * d + 2] + row1_[3 * d + 2] + 2) >> 2);
-      }
-      continue;
-    }
-    // OpenCV's vertical pass for 8-bit (VResizeLinear with FixedPtCast): each product is taken
-    // to 16 bits of headroom on its own, then the two are added and rounded by 2 bits.
     const int b0 = y_.w0[ds], b1 = y_.w1[ds];
-    auto vertical = [&](std::int32_t t0, std::int32_t t1) {
-      return clamp_byte((((b0 * (t0 >> 4)) >> 16) + ((b1 * (t1 >> 4)) >> 16) + 2) >> 2);
-    };
-    for (size_t d = 0; d < width; ++d) {
-      b[at + d] = vertical(row0_[3 * d], row1_[3 * d]);
-      g[at + d] = vertical(row0_[3 * d + 1], row1_[3 * d + 1]);
-      r[at + d] = vertical(row0_[3 * d + 2], row1_[3 * d + 2]);
+    for (size_t c = 0; c < 3; ++c) {
+      const std::int32_t *t0 = row0_.data() + c * width, *t1 = row1_.data() + c * width;
+      std::uint8_t* out = planes[c] + at;
+      if (mode_ == Mode::halve) {
+        for (size_t d = 0; d < width; ++d) out[d] = static_cast<std::uint8_t>((t0[d] + t1[d] + 2) >> 2);
+        continue;
+      }
+      // OpenCV's vertical pass for 8-bit (VResizeLinear with FixedPtCast): each product is taken
+      // to 16 bits of headroom on its own, then the two are added and rounded by 2 bits.
+      for (size_t d = 0; d < width; ++d)
+        out[d] = clamp_byte((((b0 * (t0[d] >> 4)) >> 16) + ((b1 * (t1[d] >> 4)) >> 16) + 2) >> 2);
     }
   }
   return result;

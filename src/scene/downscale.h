@@ -68,6 +68,13 @@ class Downscaler {
   int src_width() const { return src_w_; }
   int src_height() const { return src_h_; }
 
+  // The source pixels one row's horizontal pass reads (2 per output), as planes.
+  struct Picked {
+    std::vector<std::int16_t> y, u, v;  // (YUV sources) the samples, widened for 16-bit SIMD
+    std::vector<std::uint8_t> b, g, r;
+    explicit Picked(size_t n) : y(n + 8), u(n + 8), v(n + 8), b(n + 8), g(n + 8), r(n + 8) {}
+  };
+
  private:
   template <class Pixels>
   BgrPlanes resize(const Pixels& pixels);
@@ -77,7 +84,7 @@ class Downscaler {
   LinearAxis x_, y_;
   std::vector<int> cols_;                   // the source columns the horizontal pass reads: first, second per output
   std::vector<std::int32_t> row0_, row1_;   // horizontal pass of the two source rows (3 per output pixel)
-  std::vector<std::uint8_t> picked_;        // BGR of the picked source pixels of one row
+  Picked picked_;
   std::vector<std::uint8_t> out_;           // B, G, R planes
 };
 
