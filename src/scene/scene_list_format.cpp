@@ -122,6 +122,8 @@ std::string stats_csv(const SceneList& list) {
   const std::vector<double> ratios = adaptive ? adaptive_ratios(list.metrics, list.settings) : std::vector<double>{};
   for (size_t i = 0; i < list.metrics.size(); ++i) {
     const auto& m = list.metrics[i];
+    // One row per frame number, the last frame's, as PySceneDetect's statistics keep it.
+    if (i + 1 < list.metrics.size() && list.metrics[i + 1].frame == m.frame) continue;
     out += std::to_string(m.frame + 1) + "," + timecode(m.frame, list.video.frame_rate) + "," + exact(m.content()) + "," +
            exact(m.delta_hue) + "," + exact(m.delta_sat) + "," + exact(m.delta_lum) + "," + exact(m.brightness);
     if (adaptive) out += "," + (std::isnan(ratios[i]) ? std::string() : exact(ratios[i]));

@@ -188,7 +188,8 @@ SceneList merge_shards(std::vector<ShardResult> shards) {
     expected_first = s.end;
     auto from = s.metrics.begin();
     // This shard's first frame was also the previous shard's look-ahead, which had its predecessor.
-    if (!list.metrics.empty() && from != s.metrics.end() && from->frame == list.metrics.back().frame) ++from;
+    // (All its entries for that frame number: frames whose times round to one number come together.)
+    while (!list.metrics.empty() && from != s.metrics.end() && from->frame == list.metrics.back().frame) ++from;
     list.metrics.insert(list.metrics.end(), from, s.metrics.end());
     list.damaged.insert(list.damaged.end(), s.damaged.begin(), s.damaged.end());
     list.decode_errors += s.decode_errors;

@@ -445,11 +445,14 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
         }
         keyed = true;
       }
-      if (index <= last) {  // a repeated timestamp: not a new frame
-        // A frame without a time numbered by the count where frames are lost: a damaged stream.
-        if (numbered_by_count) pending_error = true;
+      // A frame without a time numbered by the count where frames are lost: a damaged stream.
+      if (numbered_by_count && index <= last) {
+        pending_error = true;
         continue;
       }
+      // Frames whose times round to one frame number (a rate above the average) are all scored,
+      // each against the one before, as PySceneDetect does; a time going back is not a new frame.
+      if (index < last) continue;
       if (end >= 0 && index >= end) {
         stop = true;
         return;

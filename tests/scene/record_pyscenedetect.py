@@ -70,19 +70,6 @@ def make(path, args, chop):
             f.write(data[188 * chop:])
 
 
-def repeated_frame_nums(path, src):
-    """Frame numbers PySceneDetect's OpenCV stream gives to more than one frame."""
-    sys.path.insert(0, src)
-    import scenedetect  # noqa: E402 (needs the path above)
-
-    video = scenedetect.open_video(path, backend="opencv")
-    seen, repeated = set(), set()
-    while video.read(decode=False) is not False:
-        n = video.position.frame_num
-        (repeated if n in seen else seen).add(n)
-    return repeated
-
-
 def reference(path, detector, src):
     out = subprocess.run([sys.executable, REF, path, "--detector", detector, "--src", src],
                          check=True, capture_output=True, text=True).stdout
@@ -100,10 +87,9 @@ def main():
             make(path, args, chop)
             content = reference(path, "content", a.src)
             adaptive = reference(path, "adaptive", a.src)
-            # Frame numbers PySceneDetect gave twice (OpenCV 4.6 stamps no time on the frames it
-            # drains at the end of the stream, and PySceneDetect then numbers them by the count):
-            # their rows hold another frame's values, so they are not compared.
-            skip = repeated_frame_nums(path, a.src)
+            # Rows PySceneDetect overwrote with a frame drained at the end of the stream
+            # (bench/pyscenedetect_ref.py's backward_frame_nums) hold another frame's values.
+            skip = set(content["backward_frame_nums"])
             frames = {}
             for n, m in sorted(content["frames"].items(), key=lambda kv: int(kv[0])):
                 if int(n) in skip:
@@ -113,7 +99,7 @@ def main():
             cases.append({
                 "name": name, "file": file_name, "ffmpeg": args, "chop_ts_packets": chop,
                 "first_frame": content["first_frame"], "content_cuts": content["cuts"],
-                "adaptive_cuts": adaptive["cuts"], "repeated_frame_nums": sorted(skip), "frames": frames,
+                "adaptive_cuts": adaptive["cuts"], "backward_frame_nums": sorted(skip), "frames": frames,
             })
             print(f"{name}: first frame {content['first_frame']}, cuts {content['cuts']} / {adaptive['cuts']}, "
                   f"{len(frames)} frames", file=sys.stderr)
