@@ -145,10 +145,16 @@ Downscaler::Downscaler(int src_width, int src_height, int out_width, int out_hei
       x_(linear_axis(src_width, out_width)), y_(linear_axis(src_height, out_height)),
       row0_(static_cast<size_t>(out_width) * 3), row1_(row0_.size()), picked_(2 * static_cast<size_t>(out_width)),
       out_(static_cast<size_t>(out_width) * static_cast<size_t>(out_height) * 3) {
+  // Each source column is picked once, and a second tap of weight 0 not at all: at an integer
+  // factor (768 → 256, 1280 → 256) that halves the work, and each row's 0-weight row is skipped too.
   for (int d = 0; d < out_w_; ++d) {
     const auto ds = static_cast<size_t>(d);
-    cols_.push_back(mode_ == Mode::halve ? 2 * d : x_.first[ds]);
-    cols_.push_back(mode_ == Mode::halve ? 2 * d + 1 : x_.second[ds]);
+    const int first = mode_ == Mode::halve ? 2 * d : x_.first[ds];
+    const int second = mode_ == Mode::halve ? 2 * d + 1 : x_.w1[ds] == 0 ? first : x_.second[ds];
+    for (const int x : {first, second})
+      if (cols_.empty() || cols_.back() != x) cols_.push_back(x);  // ascending: duplicates are neighbours
+    tap1_.push_back(static_cast<int>(cols_.size()) - 1);
+    tap0_.push_back(first == second ? tap1_.back() : tap1_.back() - 1);
   }
 }
 
@@ -167,10 +173,11 @@ BgrPlanes Downscaler::resize(const Pixels& pixels) {
     for (size_t c = 0; c < 3; ++c) {
       const std::uint8_t* p = channels[c];
       std::int32_t* out = row.data() + c * width;
+      const int *i0 = tap0_.data(), *i1 = tap1_.data();
       if (mode_ == Mode::halve)
-        for (size_t d = 0; d < width; ++d) out[d] = p[2 * d] + p[2 * d + 1];
+        for (size_t d = 0; d < width; ++d) out[d] = p[i0[d]] + p[i1[d]];
       else
-        for (size_t d = 0; d < width; ++d) out[d] = p[2 * d] * x_.w0[d] + p[2 * d + 1] * x_.w1[d];
+        for (size_t d = 0; d < width; ++d) out[d] = p[i0[d]] * x_.w0[d] + p[i1[d]] * x_.w1[d];
     }
   };
 
@@ -183,10 +190,12 @@ BgrPlanes Downscaler::resize(const Pixels& pixels) {
       row0_.swap(row1_);
       std::swap(have0, have1);
     }
+    const int b0 = y_.w0[ds], b1 = mode_ == Mode::halve ? 1 : y_.w1[ds];
     if (y0 != have0) horizontal(y0, row0_), have0 = y0;
-    if (y1 != have1) horizontal(y1, row1_), have1 = y1;
+    // A second row of weight 0 adds exactly 0 in the vertical pass below, whatever row1_ holds.
+    if (b1 == 0) have1 = -1;
+    else if (y1 != have1) horizontal(y1, row1_), have1 = y1;
     const size_t at = ds * width;
-    const int b0 = y_.w0[ds], b1 = y_.w1[ds];
     for (size_t c = 0; c < 3; ++c) {
       const std::int32_t *t0 = row0_.data() + c * width, *t1 = row1_.data() + c * width;
       std::uint8_t* out = planes[c] + at;

@@ -82,7 +82,8 @@ class Downscaler {
   int src_w_, src_h_, out_w_, out_h_;
   enum class Mode { halve, linear } mode_;
   LinearAxis x_, y_;
-  std::vector<int> cols_;                   // the source columns the horizontal pass reads: first, second per output
+  std::vector<int> cols_;                   // the source columns the horizontal pass reads, ascending, once each
+  std::vector<int> tap0_, tap1_;            // per output column: where its two taps are among them
   std::vector<std::int32_t> row0_, row1_;   // horizontal pass of the two source rows (3 per output pixel)
   Picked picked_;
   std::vector<std::uint8_t> out_;           // B, G, R planes
