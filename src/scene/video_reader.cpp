@@ -173,12 +173,47 @@ struct VideoReader::State {
   // Seeks so that decoding starts at a keyframe at or before frame `index` (the container's index
   // permitting: the caller checks). `index` 0 goes back to the very start.
   void seek(std::int64_t index) {
-    const std::int64_t ts = index > 0 ? pts_of(index) : std::numeric_limits<std::int64_t>::min();
-    int rc = avformat_seek_file(format, stream, std::numeric_limits<std::int64_t>::min(), ts, ts, 0);
-    if (rc < 0) rc = av_seek_frame(format, stream, index > 0 ? ts : start_pts, AVSEEK_FLAG_BACKWARD);
+    int rc = 0;
+    if (index > 0) {
+      const std::int64_t ts = pts_of(index);
+      rc = avformat_seek_file(format, stream, std::numeric_limits<std::int64_t>::min(), ts, ts, 0);
+      if (rc < 0) rc = av_seek_frame(format, stream, ts, AVSEEK_FLAG_BACKWARD);
+    } else {
+      // Back to the very start: the first byte of the file, the one place every container agrees
+      // on (a timestamp seek to "the earliest" may land on the first keyframe after it).
+      rc = avformat_seek_file(format, -1, std::numeric_limits<std::int64_t>::min(), 0, 0, AVSEEK_FLAG_BYTE);
+      if (rc < 0) rc = av_seek_frame(format, stream, start_pts, AVSEEK_FLAG_BACKWARD);
+    }
     if (rc < 0) throw ParseError(std::string("cannot seek: ") + av_error(rc));
     avcodec_flush_buffers(codec);
     at_start = false;
+    palette_due = !palette.empty();
+  }
+
+  // A palette-based stream (raw pal8 in AVI, MS RLE …) may carry its palette only beside its first
+  // packet: a shard that seeks past it would decode with no palette. It is read once from there and
+  // given to the first packet after each seek that comes without one.
+  std::vector<std::uint8_t> palette;
+  bool palette_checked = false, palette_due = false;
+  void capture_palette() {
+    palette_checked = true;
+    if (!at_start) seek(0);
+    for (int i = 0; i < 1000 && av_read_frame(format, packet) >= 0; ++i) {
+      const bool video = packet->stream_index == stream;
+      if (video) {
+        size_t size = 0;
+        if (const std::uint8_t* data = av_packet_get_side_data(packet, AV_PKT_DATA_PALETTE, &size)) palette.assign(data, data + size);
+      }
+      av_packet_unref(packet);
+      if (video) break;
+    }
+    at_start = false;
+  }
+  void give_palette(AVPacket* p) {
+    if (!palette_due) return;
+    palette_due = false;
+    if (av_packet_get_side_data(p, AV_PKT_DATA_PALETTE, nullptr)) return;
+    if (std::uint8_t* data = av_packet_new_side_data(p, AV_PKT_DATA_PALETTE, palette.size())) std::copy(palette.begin(), palette.end(), data);
   }
 
   std::unique_ptr<Downscaler> downscaler;
@@ -317,6 +352,7 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
   if (from > 0) starts = {from, from - 2 * rate, from - 20 * rate};
   starts.push_back(0);
   size_t attempt = 0;
+  if (from > 0 && !s.palette_checked) s.capture_palette();
   if (from > 0 || !s.at_start) s.seek(starts[attempt]);
   s.at_start = false;
   bool keyed = from == 0;  // from the very start every frame counts (even a broken first one)
@@ -445,6 +481,13 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
         }
         keyed = true;
       }
+      // After a seek, an error up to the first frame wanted means the container's "keyframe" was
+      // none (an MP4 without a sync-sample table marks every frame as one): start earlier, at
+      // worst from the very start.
+      if (starts[attempt] != 0 && index <= from && (corrupt || pending_error) && attempt + 1 < starts.size()) {
+        restart = true;
+        return;
+      }
       // A frame without a time numbered by the count where frames are lost: a damaged stream.
       if (numbered_by_count && index <= last) {
         pending_error = true;
@@ -485,6 +528,7 @@ std::int64_t VideoReader::read(std::int64_t first, std::int64_t end, int lookbeh
         if (s.packet->stream_index == s.stream) {
           // A damaged container (MPEG-TS continuity errors) flags the packets it reassembled.
           if (s.packet->flags & AV_PKT_FLAG_CORRUPT) pending_error = true;
+          s.give_palette(s.packet);
           rc = avcodec_send_packet(s.codec, s.packet);
           if (rc < 0 && rc != AVERROR(EAGAIN)) {
             ++decode_errors_;

@@ -274,6 +274,19 @@ TEST_F(Scenes, CorruptMiddleIsReportedAndDetectionGoesOn) {
   EXPECT_NE(r.stderr_text.find("damaged"), std::string::npos) << r.stderr_text;
 }
 
+// Raw palette video in AVI carries its palette only beside the first packet: a shard that seeks
+// past it must still decode its frames in colour, so the split finds the single pass's cuts.
+TEST_F(Scenes, PaletteVideoSplitsLikeOnePass) {
+  auto pal8 = dir / "pal8.avi";
+  ProcessSpec spec;
+  spec.argv = {"ffmpeg", "-v", "error", "-y", "-i", v1.string(), "-c:v", "rawvideo", "-pix_fmt", "pal8", pal8.string()};
+  ASSERT_TRUE(run_process(spec).ok());
+  const json one = detect_json({pal8.string()});
+  EXPECT_EQ(one["cuts"], json({30, 75, 120}));
+  EXPECT_EQ(detect_json({pal8.string(), "--jobs", "3"})["cuts"], one["cuts"]);
+  EXPECT_EQ(detect_json({pal8.string(), "--jobs", "3", "--detector", "adaptive"})["cuts"], detect_json({pal8.string(), "--detector", "adaptive"})["cuts"]);
+}
+
 TEST_F(Scenes, BadInputIsOneLineAndExit2) {
   write_text(dir / "notes.mp4", "not a video at all\n");
   auto r = run_kubench({"scenes", "detect", (dir / "notes.mp4").string()});
