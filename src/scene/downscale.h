@@ -84,6 +84,7 @@ class Downscaler {
   LinearAxis x_, y_;
   std::vector<int> cols_;                   // the source columns the horizontal pass reads, ascending, once each
   std::vector<int> tap0_, tap1_;            // per output column: where its two taps are among them
+  bool dense_ = false;                      // cols_ is every column (0, 1, 2 …)
   std::vector<std::int32_t> row0_, row1_;   // horizontal pass of the two source rows (3 per output pixel)
   Picked picked_;
   std::vector<std::uint8_t> out_;           // B, G, R planes
