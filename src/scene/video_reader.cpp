@@ -139,6 +139,7 @@ struct VideoReader::State {
   double numbering_fps = 0;
   std::int64_t start_pts = 0;
   int out_w = 0, out_h = 0;
+  int stream_w = 0, stream_h = 0;  // the stream's size: OpenCV's picture
   std::uint8_t* bgr24 = nullptr;  // swscale's output (formats other than 8-bit 4:2:0 / 4:2:2)
   int bgr24_stride = 0;
   size_t bgr24_bytes = 0;
@@ -220,8 +221,13 @@ struct VideoReader::State {
 
   // The frame as OpenCV's capture turns it into BGR, downscaled as PySceneDetect does.
   BgrPlanes convert(const AVFrame* f) {
-    if (!downscaler || downscaler->src_width() != f->width || downscaler->src_height() != f->height)
-      downscaler = std::make_unique<Downscaler>(f->width, f->height, out_w, out_h);
+    // OpenCV's picture is the stream's width × height from the frame's first pixel, even where
+    // the decoder left part of a crop undone (Theora's odd picture offset: a 218-wide frame of a
+    // 214-wide stream): the same here, wherever the frame holds it.
+    int src_w = stream_w, src_h = stream_h;
+    if (!frame_holds(f, src_w, src_h)) src_w = f->width, src_h = f->height;
+    if (!downscaler || downscaler->src_width() != src_w || downscaler->src_height() != src_h)
+      downscaler = std::make_unique<Downscaler>(src_w, src_h, out_w, out_h);
     int coded_w = std::max(f->width, codec->coded_width), coded_h = std::max(f->height, codec->coded_height);
     if (!frame_holds(f, coded_w, coded_h)) coded_w = f->width, coded_h = f->height;
     const auto pix = static_cast<AVPixelFormat>(f->format);
@@ -289,6 +295,8 @@ VideoReader::VideoReader(const std::filesystem::path& path, const DecodeOptions&
   const int w = st->codecpar->width, h = st->codecpar->height;
   if (w <= 0 || h <= 0) throw ParseError(path.string() + ": the video stream has no size");
   const FrameSize out = downscaled_size(w, h, std::max(1, options.target_width));
+  s_->stream_w = w;
+  s_->stream_h = h;
   s_->out_w = out.width;
   s_->out_h = out.height;
 
