@@ -184,6 +184,12 @@ Downscaler::Downscaler(int src_width, int src_height, int out_width, int out_hei
     cols_.resize(static_cast<size_t>(src_w_));
     for (int x = 0; x < src_w_; ++x) cols_[static_cast<size_t>(x)] = x;
   }
+  paired_ = true;
+  for (size_t d = 0; d < tap0_.size(); ++d) {
+    paired_ = paired_ && tap0_[d] == static_cast<int>(2 * d) && tap1_[d] == static_cast<int>(2 * d + 1);
+    weight_pairs_.push_back(static_cast<std::int16_t>(mode_ == Mode::halve ? 1 : x_.w0[d]));
+    weight_pairs_.push_back(static_cast<std::int16_t>(mode_ == Mode::halve ? 1 : x_.w1[d]));
+  }
 }
 
 template <class Pixels>
@@ -202,10 +208,21 @@ BgrPlanes Downscaler::resize(const Pixels& pixels) {
       const std::uint8_t* p = channels[c];
       std::int32_t* out = row.data() + c * width;
       const int *i0 = tap0_.data(), *i1 = tap1_.data();
+      size_t d = 0;
+#ifdef __SSE2__
+      // Each output's two taps side by side in the picked row (1080p: every column picked is a
+      // tap of one output): one pmaddwd per 4 outputs, exact in 32 bits.
+      if (paired_)
+        for (; d + 4 <= width; d += 4) {
+          const __m128i px = _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 2 * d)), _mm_setzero_si128());
+          const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&weight_pairs_[2 * d]));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(out + d), _mm_madd_epi16(px, w));
+        }
+#endif
       if (mode_ == Mode::halve)
-        for (size_t d = 0; d < width; ++d) out[d] = p[i0[d]] + p[i1[d]];
+        for (; d < width; ++d) out[d] = p[i0[d]] + p[i1[d]];
       else
-        for (size_t d = 0; d < width; ++d) out[d] = p[i0[d]] * x_.w0[d] + p[i1[d]] * x_.w1[d];
+        for (; d < width; ++d) out[d] = p[i0[d]] * x_.w0[d] + p[i1[d]] * x_.w1[d];
     }
   };
 

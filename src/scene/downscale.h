@@ -85,6 +85,8 @@ class Downscaler {
   std::vector<int> cols_;                   // the source columns the horizontal pass reads, ascending, once each
   std::vector<int> tap0_, tap1_;            // per output column: where its two taps are among them
   bool dense_ = false;                      // cols_ is every column (0, 1, 2 …)
+  bool paired_ = false;                     // output d's taps are picked 2d and 2d + 1
+  std::vector<std::int16_t> weight_pairs_;  // w0, w1 of each output, side by side
   std::vector<std::int32_t> row0_, row1_;   // horizontal pass of the two source rows (3 per output pixel)
   Picked picked_;
   std::vector<std::uint8_t> out_;           // B, G, R planes

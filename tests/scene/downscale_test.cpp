@@ -34,7 +34,8 @@ struct Yuv {
     strides[0] = (w + 63) & ~63;
     strides[1] = strides[2] = (cw + 63) & ~63;
     for (int p = 0; p < 3; ++p) {
-      const size_t bytes = static_cast<size_t>(strides[p]) * static_cast<size_t>(p == 0 ? h : ch);
+      // Padding after the last row, as libav's frame buffers have (AV_INPUT_BUFFER_PADDING_SIZE).
+      const size_t bytes = static_cast<size_t>(strides[p]) * static_cast<size_t>(p == 0 ? h : ch) + 64;
       planes[p] = static_cast<std::uint8_t*>(av_malloc(bytes));
       for (size_t i = 0; i < bytes; ++i) planes[p][i] = static_cast<std::uint8_t>(rng());
     }
