@@ -22,7 +22,7 @@ void add_detector_flags(CLI::App* cmd, ScenesFlags& f) {
   cmd->add_option("--fade-bias", f.fade_bias, "threshold: where in the fade the cut goes, -1 (start) … 1 (end) (default 0: middle)");
   cmd->add_flag("--add-last-scene", f.add_last_scene, "threshold: a fade-out at the end is a cut too");
   cmd->add_option("--threads", f.threads, "Decoder threads (default 0: one per core)");
-  cmd->add_option("--width", f.width, "Analyse frames downscaled to about this width (default 256, as PySceneDetect)");
+  cmd->add_option("--width", f.width, "Analyse frames with the longer side downscaled to this (default 256, as PySceneDetect)");
   cmd->add_flag("--fast-decode", f.fast_decode, "Skip the H.264/HEVC loop filter while decoding (faster; scores change slightly)");
 }
 
