@@ -1,0 +1,299 @@
+#include "jobs/sweep_suite.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/error.h"
+#include "core/files.h"
+
+namespace kb::jobs {
+
+using nlohmann::json;
+
+namespace {
+
+// Errors point at the node: "suite.yaml:12: matrix.exclude[0]: …".
+struct Where {
+  const std::string& file;
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& what) const {
+    const int line = node.IsDefined() ? node.Mark().line + 1 : 0;
+    throw ParseError(file + (line > 0 ? ":" + std::to_string(line) : "") + ": " + key + ": " + what);
+  }
+};
+
+// A YAML value as JSON, scalars as strings: the renderer hands these objects to Kubernetes as
+// written, and the workload reads its own settings.
+json to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : n) out[kv.first.as<std::string>()] = to_json(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& item : n) out.push_back(to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Scalar: return n.as<std::string>();
+    default: return nullptr;
+  }
+}
+
+void only_keys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed, const Where& w) {
+  for (const auto& kv : map) {
+    const auto key = kv.first.as<std::string>();
+    if (!allowed.count(key)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      w.fail(kv.first, where.empty() ? key : where + "." + key, "unknown key (known: " + list + ")");
+    }
+  }
+}
+
+std::map<std::string, std::string> string_map(const YAML::Node& n, const std::string& key, const Where& w) {
+  if (!n.IsMap()) w.fail(n, key, "must be a mapping");
+  std::map<std::string, std::string> out;
+  for (const auto& kv : n) {
+    if (!kv.second.IsScalar()) w.fail(kv.second, key + "." + kv.first.as<std::string>(), "must be a single value");
+    out[kv.first.as<std::string>()] = kv.second.as<std::string>();
+  }
+  return out;
+}
+
+int whole_number(const YAML::Node& n, const std::string& key, int min, const Where& w) {
+  try {
+    const int v = n.as<int>();
+    if (v < min) w.fail(n, key, "must be at least " + std::to_string(min));
+    return v;
+  } catch (const YAML::Exception&) {
+    w.fail(n, key, "must be a whole number");
+  }
+}
+
+// "90s", "30m", "2h" or plain seconds.
+double seconds(const YAML::Node& n, const std::string& key, const Where& w) {
+  const auto text = n.as<std::string>();
+  double factor = 1;
+  std::string number = text;
+  if (!text.empty() && std::string("smh").find(text.back()) != std::string::npos) {
+    factor = text.back() == 's' ? 1 : text.back() == 'm' ? 60 : 3600;
+    number.pop_back();
+  }
+  try {
+    size_t used = 0;
+    const double v = std::stod(number, &used);
+    if (used == number.size() && v > 0) return v * factor;
+  } catch (const std::exception&) {
+  }
+  w.fail(n, key, "'" + text + "' is not a duration (e.g. 90s, 30m, 2h)");
+}
+
+SweepTarget parse_target(const std::string& name, const YAML::Node& n, const Where& w) {
+  const std::string key = "targets." + name;
+  if (!n.IsMap()) w.fail(n, key, "must be a mapping");
+  only_keys(n, key, {"nodeSelector", "affinity", "tolerations", "runtimeClassName", "resources", "context"}, w);
+  SweepTarget t;
+  t.name = name;
+  if (n["nodeSelector"]) t.node_selector = string_map(n["nodeSelector"], key + ".nodeSelector", w);
+  if (n["affinity"]) t.affinity = to_json(n["affinity"]);
+  if (n["tolerations"]) {
+    if (!n["tolerations"].IsSequence()) w.fail(n["tolerations"], key + ".tolerations", "must be a list");
+    t.tolerations = to_json(n["tolerations"]);
+  }
+  if (n["runtimeClassName"]) t.runtime_class = n["runtimeClassName"].as<std::string>();
+  if (n["context"]) t.context = n["context"].as<std::string>();
+  if (const auto r = n["resources"]) {
+    if (!r.IsMap()) w.fail(r, key + ".resources", "must be a mapping");
+    only_keys(r, key + ".resources", {"requests", "limits"}, w);
+    if (r["requests"]) t.requests = string_map(r["requests"], key + ".resources.requests", w);
+    if (r["limits"]) t.limits = string_map(r["limits"], key + ".resources.limits", w);
+  }
+  return t;
+}
+
+std::map<std::string, std::string> matrix_entry(const YAML::Node& n, const std::string& key, const std::set<std::string>& params,
+                                                bool must_be_known, const Where& w) {
+  auto entry = string_map(n, key, w);
+  if (entry.empty()) w.fail(n, key, "an empty entry matches everything");
+  if (must_be_known)
+    for (const auto& kv : n)
+      if (!params.count(kv.first.as<std::string>())) w.fail(kv.first, key + "." + kv.first.as<std::string>(), "not a matrix parameter");
+  return entry;
+}
+
+bool agrees(const std::map<std::string, std::string>& entry, const std::map<std::string, std::string>& combination) {
+  for (const auto& [k, v] : entry) {
+    auto it = combination.find(k);
+    if (it != combination.end() && it->second != v) return false;
+  }
+  return true;
+}
+
+bool matches(const std::map<std::string, std::string>& entry, const std::map<std::string, std::string>& combination) {
+  for (const auto& [k, v] : entry) {
+    auto it = combination.find(k);
+    if (it == combination.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+SweepSuite parse_sweep_suite(const std::string& yaml_text, const std::string& file) {
+  const Where w{file};
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ParseError(file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  if (!doc.IsMap()) throw ParseError(file + ": a sweep suite is a mapping (schema: kubench/sweep/v1, targets, matrix, workload)");
+  only_keys(doc, "", {"schema", "name", "defaults", "targets", "matrix", "repeat", "workload"}, w);
+  if (!doc["schema"] || doc["schema"].as<std::string>() != "kubench/sweep/v1")
+    w.fail(doc["schema"], "schema", "must be kubench/sweep/v1");
+
+  SweepSuite s;
+  s.file = file;
+  s.name = doc["name"] ? doc["name"].as<std::string>() : std::filesystem::path(file).stem().string();
+
+  if (const auto d = doc["defaults"]) {
+    if (!d.IsMap()) w.fail(d, "defaults", "must be a mapping");
+    only_keys(d, "defaults", {"retries", "timeout", "priority"}, w);
+    if (d["retries"]) s.defaults.retries = whole_number(d["retries"], "defaults.retries", 0, w);
+    if (d["timeout"]) s.defaults.timeout_s = seconds(d["timeout"], "defaults.timeout", w);
+    if (d["priority"]) s.defaults.priority = whole_number(d["priority"], "defaults.priority", -1000000, w);
+  }
+
+  const auto targets = doc["targets"];
+  if (!targets || !targets.IsMap() || targets.size() == 0) w.fail(targets ? targets : doc, "targets", "name at least one target");
+  for (const auto& kv : targets) s.targets.push_back(parse_target(kv.first.as<std::string>(), kv.second, w));
+
+  std::set<std::string> params;
+  if (const auto m = doc["matrix"]) {
+    if (!m.IsMap()) w.fail(m, "matrix", "must be a mapping of parameter lists");
+    for (const auto& kv : m) {
+      const auto name = kv.first.as<std::string>();
+      if (name == "include" || name == "exclude") continue;
+      if (!kv.second.IsSequence() || kv.second.size() == 0) w.fail(kv.second, "matrix." + name, "must be a non-empty list");
+      std::vector<std::string> values;
+      for (const auto& v : kv.second) {
+        if (!v.IsScalar()) w.fail(v, "matrix." + name, "values must be single values");
+        values.push_back(v.as<std::string>());
+      }
+      s.matrix.emplace_back(name, values);
+      params.insert(name);
+    }
+    for (const char* which : {"include", "exclude"}) {
+      const auto list = m[which];
+      if (!list) continue;
+      if (!list.IsSequence()) w.fail(list, std::string("matrix.") + which, "must be a list of mappings");
+      for (size_t i = 0; i < list.size(); ++i) {
+        const std::string key = std::string("matrix.") + which + "[" + std::to_string(i) + "]";
+        // An exclude entry must name matrix parameters (a typo would exclude nothing, silently);
+        // an include entry may add parameters of its own.
+        auto entry = matrix_entry(list[i], key, params, std::string(which) == "exclude", w);
+        (std::string(which) == "include" ? s.include : s.exclude).push_back(entry);
+      }
+    }
+  }
+  // Target names given as the `target` parameter must exist.
+  std::set<std::string> target_names;
+  for (const auto& t : s.targets) target_names.insert(t.name);
+  if (const auto m = doc["matrix"]; m && m["target"])
+    for (const auto& v : m["target"])
+      if (!target_names.count(v.as<std::string>())) w.fail(v, "matrix.target", "'" + v.as<std::string>() + "' is not one of the targets");
+
+  if (doc["repeat"]) s.repeat = whole_number(doc["repeat"], "repeat", 1, w);
+
+  const auto workload = doc["workload"];
+  if (!workload || !workload.IsMap() || workload.size() != 1)
+    w.fail(workload ? workload : doc, "workload", "name exactly one of bench, container, infer");
+  s.workload_kind = workload.begin()->first.as<std::string>();
+  if (s.workload_kind != "bench" && s.workload_kind != "container" && s.workload_kind != "infer")
+    w.fail(workload.begin()->first, "workload." + s.workload_kind, "unknown workload (bench, container or infer)");
+  s.workload = to_json(workload.begin()->second);
+  return s;
+}
+
+SweepSuite load_sweep_suite(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw ParseError(path.string() + ": no such file");
+  return parse_sweep_suite(read_file(path), path.string());
+}
+
+std::vector<SweepVariant> expand_sweep(const SweepSuite& suite) {
+  // The cartesian product, the first parameter varying slowest.
+  std::vector<std::map<std::string, std::string>> combinations{{}};
+  for (const auto& [name, values] : suite.matrix) {
+    std::vector<std::map<std::string, std::string>> next;
+    for (const auto& c : combinations)
+      for (const auto& v : values) {
+        auto extended = c;
+        extended[name] = v;
+        next.push_back(std::move(extended));
+      }
+    combinations = std::move(next);
+  }
+  if (suite.matrix.empty()) combinations = {{}};
+  std::erase_if(combinations, [&](const auto& c) {
+    return std::any_of(suite.exclude.begin(), suite.exclude.end(), [&](const auto& e) { return matches(e, c); });
+  });
+  const size_t original = suite.matrix.empty() ? 0 : combinations.size();
+  for (const auto& entry : suite.include) {
+    bool extended = false;
+    for (size_t i = 0; i < original; ++i)
+      if (agrees(entry, combinations[i])) {
+        for (const auto& [k, v] : entry) combinations[i][k] = v;
+        extended = true;
+      }
+    if (!extended) combinations.push_back(entry);
+  }
+  if (suite.matrix.empty() && !suite.include.empty()) combinations.erase(combinations.begin());  // only the includes
+
+  std::vector<SweepVariant> out;
+  for (const auto& c : combinations) {
+    std::vector<std::string> targets;
+    if (auto named = c.find("target"); named != c.end()) targets = {named->second};
+    else
+      for (const auto& t : suite.targets) targets.push_back(t.name);
+    for (const auto& target : targets)
+      for (int r = 0; r < suite.repeat; ++r) {
+        SweepVariant v;
+        v.params = c;
+        v.params.erase("target");
+        v.target = target;
+        v.repeat = r;
+        std::string id;
+        for (const auto& [k, val] : v.params) id += (id.empty() ? "" : ",") + k + "=" + val;
+        v.id = (id.empty() ? "default" : id) + "@" + target + (suite.repeat > 1 ? "#" + std::to_string(r) : "");
+        out.push_back(std::move(v));
+      }
+  }
+  return out;
+}
+
+std::string substitute_params(const std::string& text, const SweepVariant& variant) {
+  std::string out;
+  size_t at = 0;
+  for (;;) {
+    const size_t open = text.find("{{", at);
+    if (open == std::string::npos) break;
+    const size_t close = text.find("}}", open + 2);
+    if (close == std::string::npos) throw ParseError("variant " + variant.id + ": '{{' without '}}' in \"" + text + "\"");
+    std::string name = text.substr(open + 2, close - open - 2);
+    name.erase(0, name.find_first_not_of(" \t"));
+    name.erase(name.find_last_not_of(" \t") + 1);
+    out += text.substr(at, open - at);
+    if (name == "target") out += variant.target;
+    else if (name == "repeat") out += std::to_string(variant.repeat);
+    else if (auto it = variant.params.find(name); it != variant.params.end()) out += it->second;
+    else throw ParseError("variant " + variant.id + ": no parameter '" + name + "' for {{ " + name + " }}");
+    at = close + 2;
+  }
+  return out + text.substr(at);
+}
+
+}  // namespace kb::jobs

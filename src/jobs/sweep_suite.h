@@ -1,0 +1,67 @@
+// A sweep suite (`kubench/sweep/v1`, YAML; docs/sweep.md): named GPU targets, a parameter matrix
+// (cartesian product with include / exclude, as CI matrices do, and repeats) and one workload; and
+// its expansion into variants. Parsing and expansion are pure: no cluster, no files but the suite.
+// Errors name the file, the line and the key (ParseError, exit 2), before anything is created.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace kb::jobs {
+
+// A named class of GPU nodes: how a variant's pod finds one and what it asks of it.
+struct SweepTarget {
+  std::string name;
+  std::map<std::string, std::string> node_selector;
+  nlohmann::json affinity;        // a Kubernetes nodeAffinity object, as written (null: none)
+  nlohmann::json tolerations;     // a list of Kubernetes tolerations, as written (null: none)
+  std::string runtime_class;
+  std::map<std::string, std::string> requests, limits;  // resource name → quantity
+  std::string context;            // a kubeconfig context ("": the current one)
+};
+
+struct SweepDefaults {
+  int retries = 0;                // attempts after the first, for failures retrying can fix
+  double timeout_s = 3600;
+  int priority = 0;               // higher is admitted first
+};
+
+struct SweepSuite {
+  std::string file;               // where it was read from (for messages)
+  std::string name;
+  SweepDefaults defaults;
+  std::vector<SweepTarget> targets;
+  // matrix: parameter → values, in the suite's order; include / exclude entries as written.
+  std::vector<std::pair<std::string, std::vector<std::string>>> matrix;
+  std::vector<std::map<std::string, std::string>> include, exclude;
+  int repeat = 1;
+  std::string workload_kind;      // bench | container | infer
+  nlohmann::json workload;        // the workload's own settings, as written
+};
+
+// Reads and checks a suite; ParseError "FILE:LINE: KEY: what is wrong" for anything it cannot use.
+SweepSuite parse_sweep_suite(const std::string& yaml_text, const std::string& file);
+SweepSuite load_sweep_suite(const std::filesystem::path& path);
+
+struct SweepVariant {
+  std::string id;                 // stable and readable: "bits=4,model=bert@a100#2"
+  std::map<std::string, std::string> params;
+  std::string target;
+  int repeat = 0;                 // 0 … repeat-1
+};
+
+// The variants, in a stable order: the matrix's combinations in the suite's order (the first
+// parameter varies slowest), minus those an `exclude` entry matches, plus `include` entries (an
+// entry that agrees with combinations on all their shared parameters extends them; one that agrees
+// with none is a variant of its own); each on every target unless the parameter `target` names
+// one; each `repeat` times.
+std::vector<SweepVariant> expand_sweep(const SweepSuite& suite);
+
+// "{{ name }}" → the variant's value (also {{ target }} and {{ repeat }}); an unknown name is a
+// ParseError naming it and the variant.
+std::string substitute_params(const std::string& text, const SweepVariant& variant);
+
+}  // namespace kb::jobs

@@ -1,0 +1,118 @@
+// The sweep suite: parsing with file:line errors, matrix expansion (include, exclude, repeat,
+// targets), and {{ param }} substitution.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "jobs/sweep_suite.h"
+
+namespace kb::jobs {
+namespace {
+
+const char* kSuite = R"(schema: kubench/sweep/v1
+name: quant
+defaults: {retries: 2, timeout: 30m, priority: 5}
+targets:
+  a100:
+    nodeSelector: {nvidia.com/gpu.product: A100}
+    resources: {limits: {nvidia.com/gpu: 1}}
+    tolerations: [{key: gpu, operator: Exists}]
+  arc:
+    nodeSelector: {gpu.intel.com/family: A-Series}
+    resources: {limits: {gpu.intel.com/i915: 1}}
+    context: lab
+matrix:
+  model: [resnet50, bert]
+  bits: [4, 8]
+workload:
+  container:
+    image: example/bench:1
+    args: ["--model", "{{ model }}", "--bits={{bits}}", "--on", "{{ target }}"]
+)";
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_sweep_suite(yaml, "suite.yaml");
+  } catch (const ParseError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::vector<std::string> ids(const std::vector<SweepVariant>& v) {
+  std::vector<std::string> out;
+  for (const auto& x : v) out.push_back(x.id);
+  return out;
+}
+
+TEST(SweepSuite, ParsesTargetsDefaultsMatrixAndWorkload) {
+  const auto s = parse_sweep_suite(kSuite, "suite.yaml");
+  EXPECT_EQ(s.name, "quant");
+  EXPECT_EQ(s.defaults.retries, 2);
+  EXPECT_EQ(s.defaults.timeout_s, 1800);
+  EXPECT_EQ(s.defaults.priority, 5);
+  ASSERT_EQ(s.targets.size(), 2u);
+  EXPECT_EQ(s.targets[0].name, "a100");
+  EXPECT_EQ(s.targets[0].limits.at("nvidia.com/gpu"), "1");
+  EXPECT_EQ(s.targets[0].tolerations[0]["operator"], "Exists");
+  EXPECT_EQ(s.targets[1].context, "lab");
+  ASSERT_EQ(s.matrix.size(), 2u);
+  EXPECT_EQ(s.matrix[0].first, "model");
+  EXPECT_EQ(s.workload_kind, "container");
+  EXPECT_EQ(s.workload["image"], "example/bench:1");
+}
+
+TEST(SweepSuite, ExpandsEveryCombinationOnEveryTargetInOrder) {
+  const auto v = expand_sweep(parse_sweep_suite(kSuite, "suite.yaml"));
+  EXPECT_EQ(ids(v), (std::vector<std::string>{"bits=4,model=resnet50@a100", "bits=4,model=resnet50@arc", "bits=8,model=resnet50@a100",
+                                              "bits=8,model=resnet50@arc", "bits=4,model=bert@a100", "bits=4,model=bert@arc",
+                                              "bits=8,model=bert@a100", "bits=8,model=bert@arc"}));
+}
+
+TEST(SweepSuite, ExcludeRemovesIncludeExtendsOrAddsRepeatMultiplies) {
+  std::string yaml = kSuite;
+  yaml.replace(yaml.find("workload:"), 0,
+               "  target: [a100]\n"
+               "  exclude: [{model: bert, bits: 4}]\n"
+               "  include: [{model: resnet50, batch: 32}, {model: llama, bits: 4}]\n"
+               "repeat: 2\n");
+  const auto v = expand_sweep(parse_sweep_suite(yaml, "suite.yaml"));
+  // resnet50 × {4, 8} gain batch=32; bert × 8 stays; llama is a variant of its own, and names no
+  // target, so it runs on each; all × 2 repeats.
+  EXPECT_EQ(ids(v), (std::vector<std::string>{"batch=32,bits=4,model=resnet50@a100#0", "batch=32,bits=4,model=resnet50@a100#1",
+                                              "batch=32,bits=8,model=resnet50@a100#0", "batch=32,bits=8,model=resnet50@a100#1",
+                                              "bits=8,model=bert@a100#0", "bits=8,model=bert@a100#1",
+                                              "bits=4,model=llama@a100#0", "bits=4,model=llama@a100#1",
+                                              "bits=4,model=llama@arc#0", "bits=4,model=llama@arc#1"}));
+}
+
+TEST(SweepSuite, SubstitutesParametersTargetAndRepeat) {
+  const auto v = expand_sweep(parse_sweep_suite(kSuite, "suite.yaml"));
+  EXPECT_EQ(substitute_params("--model {{ model }} --bits={{bits}} on {{target}} #{{ repeat }}", v[1]),
+            "--model resnet50 --bits=4 on arc #0");
+  EXPECT_EQ(substitute_params("no braces", v[0]), "no braces");
+  EXPECT_THROW(substitute_params("{{ modle }}", v[0]), ParseError);
+  EXPECT_THROW(substitute_params("{{ model", v[0]), ParseError);
+}
+
+TEST(SweepSuite, ErrorsNameFileLineAndKey) {
+  std::string typo = kSuite;
+  typo.replace(typo.find("matrix:"), 7, "matrx:");
+  EXPECT_EQ(error_of(typo), "suite.yaml:13: matrx: unknown key (known: defaults, matrix, name, repeat, schema, targets, workload)");
+  std::string bad_exclude = kSuite;
+  bad_exclude.replace(bad_exclude.find("workload:"), 0, "  exclude: [{modle: bert}]\n");
+  EXPECT_EQ(error_of(bad_exclude), "suite.yaml:16: matrix.exclude[0].modle: not a matrix parameter");
+  std::string bad_target = kSuite;
+  bad_target.replace(bad_target.find("workload:"), 0, "  target: [a100, h100]\n");
+  EXPECT_EQ(error_of(bad_target), "suite.yaml:16: matrix.target: 'h100' is not one of the targets");
+  std::string bad_timeout = kSuite;
+  bad_timeout.replace(bad_timeout.find("30m"), 3, "soon");
+  EXPECT_EQ(error_of(bad_timeout), "suite.yaml:3: defaults.timeout: 'soon' is not a duration (e.g. 90s, 30m, 2h)");
+  EXPECT_NE(error_of("schema: kubench/sweep/v2\n").find("suite.yaml:1: schema: must be kubench/sweep/v1"), std::string::npos);
+  EXPECT_NE(error_of("key: [unclosed\n").find("suite.yaml:"), std::string::npos);
+  std::string no_workload = kSuite;
+  no_workload.replace(no_workload.find("workload:"), std::string::npos, "workload: {gpu-burn: {}}\n");
+  EXPECT_EQ(error_of(no_workload), "suite.yaml:16: workload.gpu-burn: unknown workload (bench, container or infer)");
+}
+
+}  // namespace
+}  // namespace kb::jobs
