@@ -158,11 +158,26 @@ LinearAxis linear_axis(int src, int dst) {
   return a;
 }
 
+namespace {
+// OpenCV's exact halving (its area mean): output i takes source 2i and 2i + 1 with weight 1 each.
+LinearAxis halving_axis(int dst) {
+  LinearAxis a;
+  for (int d = 0; d < dst; ++d) {
+    a.first.push_back(2 * d);
+    a.second.push_back(2 * d + 1);
+    a.w0.push_back(1);
+    a.w1.push_back(1);
+  }
+  return a;
+}
+}  // namespace
+
 Downscaler::Downscaler(int src_width, int src_height, int out_width, int out_height)
     : src_w_(src_width), src_h_(src_height), out_w_(out_width), out_h_(out_height),
       // OpenCV turns INTER_LINEAR into its area mean when both axes halve exactly.
       mode_(src_width == 2 * out_width && src_height == 2 * out_height ? Mode::halve : Mode::linear),
-      x_(linear_axis(src_width, out_width)), y_(linear_axis(src_height, out_height)),
+      x_(mode_ == Mode::halve ? halving_axis(out_width) : linear_axis(src_width, out_width)),
+      y_(mode_ == Mode::halve ? halving_axis(out_height) : linear_axis(src_height, out_height)),
       row0_(static_cast<size_t>(out_width) * 3), row1_(row0_.size()),
       picked_(static_cast<size_t>(std::max(2 * out_width, src_width))),
       out_(static_cast<size_t>(out_width) * static_cast<size_t>(out_height) * 3) {
@@ -170,8 +185,8 @@ Downscaler::Downscaler(int src_width, int src_height, int out_width, int out_hei
   // factor (768 → 256, 1280 → 256) that halves the work, and each row's 0-weight row is skipped too.
   for (int d = 0; d < out_w_; ++d) {
     const auto ds = static_cast<size_t>(d);
-    const int first = mode_ == Mode::halve ? 2 * d : x_.first[ds];
-    const int second = mode_ == Mode::halve ? 2 * d + 1 : x_.w1[ds] == 0 ? first : x_.second[ds];
+    const int first = x_.first[ds];
+    const int second = x_.w1[ds] == 0 ? first : x_.second[ds];
     for (const int x : {first, second})
       if (cols_.empty() || cols_.back() != x) cols_.push_back(x);  // ascending: duplicates are neighbours
     tap1_.push_back(static_cast<int>(cols_.size()) - 1);
@@ -187,8 +202,8 @@ Downscaler::Downscaler(int src_width, int src_height, int out_width, int out_hei
   paired_ = true;
   for (size_t d = 0; d < tap0_.size(); ++d) {
     paired_ = paired_ && tap0_[d] == static_cast<int>(2 * d) && tap1_[d] == static_cast<int>(2 * d + 1);
-    weight_pairs_.push_back(static_cast<std::int16_t>(mode_ == Mode::halve ? 1 : x_.w0[d]));
-    weight_pairs_.push_back(static_cast<std::int16_t>(mode_ == Mode::halve ? 1 : x_.w1[d]));
+    weight_pairs_.push_back(static_cast<std::int16_t>(x_.w0[d]));
+    weight_pairs_.push_back(static_cast<std::int16_t>(x_.w1[d]));
   }
 }
 
@@ -199,8 +214,8 @@ BgrPlanes Downscaler::resize(const Pixels& pixels) {
   const BgrPlanes result{out_w_, out_h_, b, g, r};
   const auto width = static_cast<size_t>(out_w_);
 
-  // Horizontal pass of one source row: OpenCV's S0 × a0 + S1 × a1 per channel (exact in int32),
-  // or for the halving the pair's plain sum. Rows are planar: B, then G, then R.
+  // Horizontal pass of one source row: OpenCV's S0 × a0 + S1 × a1 per channel (exact in int32;
+  // for the halving, weights 1: the pair's sum). Rows are planar: B, then G, then R.
   auto horizontal = [&](int y, std::vector<std::int32_t>& row) {
     pixels.pick(y, cols_, picked_);
     const std::uint8_t* channels[3] = {picked_.b.data(), picked_.g.data(), picked_.r.data()};
@@ -219,10 +234,7 @@ BgrPlanes Downscaler::resize(const Pixels& pixels) {
           _mm_storeu_si128(reinterpret_cast<__m128i*>(out + d), _mm_madd_epi16(px, w));
         }
 #endif
-      if (mode_ == Mode::halve)
-        for (; d < width; ++d) out[d] = p[i0[d]] + p[i1[d]];
-      else
-        for (; d < width; ++d) out[d] = p[i0[d]] * x_.w0[d] + p[i1[d]] * x_.w1[d];
+      for (; d < width; ++d) out[d] = p[i0[d]] * x_.w0[d] + p[i1[d]] * x_.w1[d];
     }
   };
 
@@ -230,12 +242,12 @@ BgrPlanes Downscaler::resize(const Pixels& pixels) {
   std::uint8_t* planes[3] = {b, g, r};
   for (int dy = 0; dy < out_h_; ++dy) {
     const auto ds = static_cast<size_t>(dy);
-    const int y0 = mode_ == Mode::halve ? 2 * dy : y_.first[ds], y1 = mode_ == Mode::halve ? 2 * dy + 1 : y_.second[ds];
+    const int y0 = y_.first[ds], y1 = y_.second[ds];
     if (y0 == have1) {  // a source row shared with the output row above (scales below 2)
       row0_.swap(row1_);
       std::swap(have0, have1);
     }
-    const int b0 = y_.w0[ds], b1 = mode_ == Mode::halve ? 1 : y_.w1[ds];
+    const int b0 = y_.w0[ds], b1 = y_.w1[ds];
     if (y0 != have0) horizontal(y0, row0_), have0 = y0;
     // A second row of weight 0 adds exactly 0 in the vertical pass below, whatever row1_ holds.
     if (b1 == 0) have1 = -1;
