@@ -74,7 +74,6 @@ bool names_directory(const std::string& path, size_t videos) { return videos > 1
 
 namespace {
 
-namespace {
 // One line per damaged range, or per reason once there are many (a variable-frame-rate AVI has a
 // timestamp gap every few frames): the JSON lists them all.
 void warn_damage(const scene::SceneList& l) {
@@ -92,7 +91,6 @@ void warn_damage(const scene::SceneList& l) {
                  l.video.name, frames, ranges.size(), reason, ranges.front().first, ranges.front().last);
   }
 }
-}  // namespace
 
 std::string render(const scene::SceneList& list, const ScenesFlags& f) {
   if (f.output == "json") return scene::scenes_json(list).dump(2) + "\n";

@@ -95,7 +95,6 @@ int automatic_threads() {
   return std::clamp(av_cpu_count(), 1, 16);
 }
 
-
 // Whether the frame's buffers hold `w` × `h` pixels. OpenCV converts the coded size (H.264's
 // macroblock rows below the picture included), which the decoders' padded buffers hold; this
 // checks it rather than read past a buffer.
