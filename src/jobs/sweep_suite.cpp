@@ -142,14 +142,22 @@ bool matches(const std::map<std::string, std::string>& entry, const std::map<std
 
 }  // namespace
 
+namespace {
+SweepSuite parse_document(const YAML::Node& doc, const std::string& file);
+}  // namespace
+
 SweepSuite parse_sweep_suite(const std::string& yaml_text, const std::string& file) {
-  const Where w{file};
-  YAML::Node doc;
+  // yaml-cpp's own errors (bad syntax, a mapping where a single value belongs) carry their line.
   try {
-    doc = YAML::Load(yaml_text);
+    return parse_document(YAML::Load(yaml_text), file);
   } catch (const YAML::Exception& e) {
-    throw ParseError(file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+    throw ParseError(file + ":" + std::to_string(e.mark.line + 1) + ": not valid here: " + e.msg);
   }
+}
+
+namespace {
+SweepSuite parse_document(const YAML::Node& doc, const std::string& file) {
+  const Where w{file};
   if (!doc.IsMap()) throw ParseError(file + ": a sweep suite is a mapping (schema: kubench/sweep/v1, targets, matrix, workload)");
   only_keys(doc, "", {"schema", "name", "defaults", "targets", "matrix", "repeat", "workload"}, w);
   if (!doc["schema"] || doc["schema"].as<std::string>() != "kubench/sweep/v1")
@@ -217,6 +225,7 @@ SweepSuite parse_sweep_suite(const std::string& yaml_text, const std::string& fi
   s.workload = to_json(workload.begin()->second);
   return s;
 }
+}  // namespace
 
 SweepSuite load_sweep_suite(const std::filesystem::path& path) {
   std::error_code ec;
@@ -226,7 +235,9 @@ SweepSuite load_sweep_suite(const std::filesystem::path& path) {
 
 std::vector<SweepVariant> expand_sweep(const SweepSuite& suite) {
   // The cartesian product, the first parameter varying slowest.
-  std::vector<std::map<std::string, std::string>> combinations{{}};
+  // No matrix and no include: the one variant of the workload as written.
+  std::vector<std::map<std::string, std::string>> combinations;
+  if (!suite.matrix.empty() || suite.include.empty()) combinations = {{}};
   for (const auto& [name, values] : suite.matrix) {
     std::vector<std::map<std::string, std::string>> next;
     for (const auto& c : combinations)
@@ -237,11 +248,10 @@ std::vector<SweepVariant> expand_sweep(const SweepSuite& suite) {
       }
     combinations = std::move(next);
   }
-  if (suite.matrix.empty()) combinations = {{}};
   std::erase_if(combinations, [&](const auto& c) {
     return std::any_of(suite.exclude.begin(), suite.exclude.end(), [&](const auto& e) { return matches(e, c); });
   });
-  const size_t original = suite.matrix.empty() ? 0 : combinations.size();
+  const size_t original = combinations.size();
   for (const auto& entry : suite.include) {
     bool extended = false;
     for (size_t i = 0; i < original; ++i)
@@ -251,7 +261,6 @@ std::vector<SweepVariant> expand_sweep(const SweepSuite& suite) {
       }
     if (!extended) combinations.push_back(entry);
   }
-  if (suite.matrix.empty() && !suite.include.empty()) combinations.erase(combinations.begin());  // only the includes
 
   std::vector<SweepVariant> out;
   for (const auto& c : combinations) {

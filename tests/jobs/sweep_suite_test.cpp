@@ -29,6 +29,13 @@ workload:
     args: ["--model", "{{ model }}", "--bits={{bits}}", "--on", "{{ target }}"]
 )";
 
+// kSuite with the `length` characters at `at` replaced (0: `with` inserted before `at`).
+std::string suite_with(const std::string& at, size_t length, const std::string& with) {
+  std::string yaml = kSuite;
+  yaml.replace(yaml.find(at), length, with);
+  return yaml;
+}
+
 std::string error_of(const std::string& yaml) {
   try {
     parse_sweep_suite(yaml, "suite.yaml");
@@ -69,12 +76,11 @@ TEST(SweepSuite, ExpandsEveryCombinationOnEveryTargetInOrder) {
 }
 
 TEST(SweepSuite, ExcludeRemovesIncludeExtendsOrAddsRepeatMultiplies) {
-  std::string yaml = kSuite;
-  yaml.replace(yaml.find("workload:"), 0,
-               "  target: [a100]\n"
-               "  exclude: [{model: bert, bits: 4}]\n"
-               "  include: [{model: resnet50, batch: 32}, {model: llama, bits: 4}]\n"
-               "repeat: 2\n");
+  const auto yaml = suite_with("workload:", 0,
+                               "  target: [a100]\n"
+                               "  exclude: [{model: bert, bits: 4}]\n"
+                               "  include: [{model: resnet50, batch: 32}, {model: llama, bits: 4}]\n"
+                               "repeat: 2\n");
   const auto v = expand_sweep(parse_sweep_suite(yaml, "suite.yaml"));
   // resnet50 × {4, 8} gain batch=32; bert × 8 stays; llama is a variant of its own, and names no
   // target, so it runs on each; all × 2 repeats.
@@ -95,23 +101,19 @@ TEST(SweepSuite, SubstitutesParametersTargetAndRepeat) {
 }
 
 TEST(SweepSuite, ErrorsNameFileLineAndKey) {
-  std::string typo = kSuite;
-  typo.replace(typo.find("matrix:"), 7, "matrx:");
-  EXPECT_EQ(error_of(typo), "suite.yaml:13: matrx: unknown key (known: defaults, matrix, name, repeat, schema, targets, workload)");
-  std::string bad_exclude = kSuite;
-  bad_exclude.replace(bad_exclude.find("workload:"), 0, "  exclude: [{modle: bert}]\n");
-  EXPECT_EQ(error_of(bad_exclude), "suite.yaml:16: matrix.exclude[0].modle: not a matrix parameter");
-  std::string bad_target = kSuite;
-  bad_target.replace(bad_target.find("workload:"), 0, "  target: [a100, h100]\n");
-  EXPECT_EQ(error_of(bad_target), "suite.yaml:16: matrix.target: 'h100' is not one of the targets");
-  std::string bad_timeout = kSuite;
-  bad_timeout.replace(bad_timeout.find("30m"), 3, "soon");
-  EXPECT_EQ(error_of(bad_timeout), "suite.yaml:3: defaults.timeout: 'soon' is not a duration (e.g. 90s, 30m, 2h)");
+  EXPECT_EQ(error_of(suite_with("matrix:", 7, "matrx:")),
+            "suite.yaml:13: matrx: unknown key (known: defaults, matrix, name, repeat, schema, targets, workload)");
+  EXPECT_EQ(error_of(suite_with("workload:", 0, "  exclude: [{modle: bert}]\n")),
+            "suite.yaml:16: matrix.exclude[0].modle: not a matrix parameter");
+  EXPECT_EQ(error_of(suite_with("workload:", 0, "  target: [a100, h100]\n")),
+            "suite.yaml:16: matrix.target: 'h100' is not one of the targets");
+  EXPECT_EQ(error_of(suite_with("30m", 3, "soon")), "suite.yaml:3: defaults.timeout: 'soon' is not a duration (e.g. 90s, 30m, 2h)");
   EXPECT_NE(error_of("schema: kubench/sweep/v2\n").find("suite.yaml:1: schema: must be kubench/sweep/v1"), std::string::npos);
   EXPECT_NE(error_of("key: [unclosed\n").find("suite.yaml:"), std::string::npos);
-  std::string no_workload = kSuite;
-  no_workload.replace(no_workload.find("workload:"), std::string::npos, "workload: {gpu-burn: {}}\n");
-  EXPECT_EQ(error_of(no_workload), "suite.yaml:16: workload.gpu-burn: unknown workload (bench, container or infer)");
+  EXPECT_EQ(error_of(suite_with("workload:", std::string::npos, "workload: {gpu-burn: {}}\n")),
+            "suite.yaml:16: workload.gpu-burn: unknown workload (bench, container or infer)");
+  // A mapping where a single value belongs is a ParseError with its line, not yaml-cpp's exception.
+  EXPECT_NE(error_of(suite_with("context: lab", 12, "context: {name: lab}")).find("suite.yaml:12:"), std::string::npos);
 }
 
 }  // namespace
