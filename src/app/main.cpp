@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   kb::app::add_queue_command(app, global);
   kb::app::add_scale_command(app, global);
   kb::app::add_scenes_command(app, global);
+  kb::app::add_sweep_command(app, global);
 
   kb::install_interrupt_handlers();
   try {

@@ -133,4 +133,30 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
+bool is_valid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    int extra = 0;
+    unsigned code = 0, min = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) extra = 1, code = c & 0x1F, min = 0x80;
+    else if ((c & 0xF0) == 0xE0) extra = 2, code = c & 0x0F, min = 0x800;
+    else if ((c & 0xF8) == 0xF0) extra = 3, code = c & 0x07, min = 0x10000;
+    else return false;
+    if (i + extra >= text.size()) return false;  // cut short
+    for (int k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 }  // namespace kb

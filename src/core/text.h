@@ -26,4 +26,6 @@ namespace kb {
 // Standard base64 (padding optional, whitespace ignored); nullopt on bad input.
 std::optional<std::string> base64_decode(std::string_view text);
 std::string base64_encode(std::string_view data);
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
 }  // namespace kb

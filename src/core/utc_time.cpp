@@ -22,4 +22,6 @@ std::string utc_rfc3339_ms(std::chrono::system_clock::time_point t) {
   return utc_format(std::chrono::system_clock::to_time_t(whole), "%Y-%m-%dT%H:%M:%S") + frac;
 }
 
+double epoch_seconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
 }  // namespace kb

@@ -13,6 +13,9 @@ std::string utc_format(std::time_t t, const char* format);
 // "2026-01-05T10:15:00Z" (now by default).
 std::string utc_rfc3339(std::time_t t = std::time(nullptr));
 
+// Seconds since the epoch, now, with the sub-second part.
+double epoch_seconds();
+
 // "2026-01-05T10:15:00.123Z".
 std::string utc_rfc3339_ms(std::chrono::system_clock::time_point t);
 

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/text.h"
+#include "core/utc_time.h"
 #include "jobs/job_render.h"
 #include "kube/credentials.h"
 #include "kube/rbac_preflight.h"
@@ -58,6 +59,7 @@ const kube::Resource& resource_for(const json& object) {
   if (kind == "Namespace") return kube::resources::namespaces;
   if (kind == "ServiceAccount") return kube::resources::service_accounts;
   if (kind == "ConfigMap") return kube::resources::config_maps;
+  if (kind == "NetworkPolicy") return kube::resources::network_policies;
   throw UsageError("a run cannot create a " + kind);
 }
 
@@ -66,8 +68,6 @@ bool all_tests_ok(const json& result) {
     if (test.value("status", "") != "ok" && !test.value("experimental", false)) return false;
   return true;
 }
-
-double now_epoch() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
 
@@ -82,10 +82,12 @@ struct JobRun::Impl {
   const RunOptions& options;
   const RunEvents& events;
   std::string ns, run_id;
-  std::vector<bool> job_applied;  // per options.jobs
+  std::vector<json> jobs;         // options.jobs, then the Jobs of retries
+  std::vector<bool> job_applied;  // per jobs
 
   struct Target {
     const RunTarget* spec = nullptr;
+    std::string job_name;  // of the current attempt
     TargetResult result;
     bool applied = false, done = false;
     std::optional<Clock::time_point> unschedulable_since;
@@ -111,6 +113,13 @@ struct JobRun::Impl {
   void note(const std::string& s) {
     std::lock_guard lock(mutex);
     if (events.note) events.note(s);
+  }
+
+  // A line about one target: to target_note where the caller sorts them, else a note.
+  void note(const Target& t, const std::string& s) {
+    std::lock_guard lock(mutex);
+    if (events.target_note) events.target_note(t.result.case_name, s);
+    else if (events.note) events.note((targets.size() > 1 ? t.result.case_name + ": " : "") + s);
   }
 
   void push(Event e) {
@@ -204,8 +213,13 @@ struct JobRun::Impl {
     auto meta = pod.value("metadata", json::object());
     auto case_label = meta.value("labels", json::object()).value(kCaseLabel, "");
     auto index = meta.value("annotations", json::object()).value(kCompletionIndexAnnotation, "");
+    // A pod of an earlier attempt's Job belongs to no target any more.
+    std::string owner;
+    for (auto& ref : meta.value("ownerReferences", json::array()))
+      if (ref.value("kind", "") == "Job") owner = ref.value("name", "");
     for (auto& t : targets)
-      if (case_label_of(*t.spec) == case_label && (!t.spec->completion_index || std::to_string(*t.spec->completion_index) == index))
+      if (case_label_of(*t.spec) == case_label && (!t.spec->completion_index || std::to_string(*t.spec->completion_index) == index) &&
+          (owner.empty() || owner == t.job_name))
         return &t;
     return nullptr;
   }
@@ -213,34 +227,42 @@ struct JobRun::Impl {
   void on_job(const json& job) {
     auto name = job.value("metadata", json::object()).value("name", "");
     for (auto& t : targets)
-      if (t.spec->job_name == name) t.job = job;
+      if (t.job_name == name) t.job = job;
   }
 
   bool job_finished(const std::string& name) const {
     for (auto& t : targets)
-      if (t.spec->job_name == name && !t.done) return false;
+      if (t.job_name == name && !t.done) return false;
     return true;
   }
 
   void apply_next_jobs() {
     int running = 0;
-    for (size_t j = 0; j < options.jobs.size(); ++j)
-      running += job_applied[j] && !job_finished(options.jobs[j]["metadata"]["name"].get<std::string>());
-    for (size_t j = 0; j < options.jobs.size(); ++j) {
-      if (running >= options.max_parallel) break;
-      if (job_applied[j]) continue;
-      const auto& job = options.jobs[j];
-      const auto name = job["metadata"]["name"].get<std::string>();
-      client.create(kube::resources::jobs, ns, job);
+    std::vector<size_t> pending;
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      if (!job_applied[j]) pending.push_back(j);
+      else running += !job_finished(jobs[j]["metadata"]["name"].get<std::string>());
+    }
+    if (pending.empty()) return;
+    std::vector<size_t> chosen;
+    if (options.admit) {
+      std::vector<const json*> pending_jobs;
+      for (size_t j : pending) pending_jobs.push_back(&jobs[j]);
+      for (size_t k : options.admit(pending_jobs, running)) chosen.push_back(pending.at(k));
+    } else {
+      for (size_t j : pending)
+        if (running + static_cast<int>(chosen.size()) < options.max_parallel) chosen.push_back(j);
+    }
+    for (size_t j : chosen) {
+      const auto name = jobs[j]["metadata"]["name"].get<std::string>();
+      client.create(kube::resources::jobs, ns, jobs[j]);
       job_applied[j] = true;
-      ++running;
-      std::string node;
       for (auto& t : targets)
-        if (t.spec->job_name == name) {
+        if (t.job_name == name) {
           t.applied = true;
-          if (!t.spec->node.empty()) node = " for node " + t.spec->node;
+          t.result.created_at = epoch_seconds();
+          note(t, "Job " + name + " created" + (t.spec->node.empty() ? "" : " for node " + t.spec->node));
         }
-      note("Job " + name + " created" + node);
     }
   }
 
@@ -249,16 +271,42 @@ struct JobRun::Impl {
     t.done = true;
     t.result.outcome = outcome;
     t.result.message = message;
+    t.result.finished_at = epoch_seconds();
     if (t.view) {
       t.result.pod = t.view->name;
       if (t.result.node.empty()) t.result.node = t.view->node;
+      if (auto* c = t.view->find(t.spec->result_container)) t.result.started_at = c->started_at, t.result.ended_at = c->finished_at;
       std::lock_guard lock(mutex);
       auto& tail = bench_tail[t.view->name];
       t.result.last_log_lines.assign(tail.begin(), tail.end());
     }
-    std::string who = targets.size() > 1 ? t.result.case_name + ": " : "";
+    if (outcome != Outcome::succeeded && options.retry)
+      if (auto next = options.retry(t.result)) {
+        note(t, "failed: " + to_string(outcome) + " (attempt " + std::to_string(t.result.attempts) + "), retrying: " + message);
+        restart(t, std::move(*next));
+        return;
+      }
     // A failure's cause is printed once, by the command, after cleanup.
-    note(who + (outcome == Outcome::succeeded ? "done" : "failed: " + to_string(outcome)));
+    note(t, outcome == Outcome::succeeded ? "done" : "failed: " + to_string(outcome));
+    if (events.finished) events.finished(t.result);
+  }
+
+  // The next attempt: a fresh Job, waiting for admission like any other.
+  void restart(Target& t, json job) {
+    TargetResult fresh;
+    fresh.case_name = t.result.case_name;
+    fresh.node = t.spec->node;
+    fresh.attempts = t.result.attempts + 1;
+    t.job_name = job["metadata"]["name"].get<std::string>();
+    fresh.job = t.job_name;
+    t.result = std::move(fresh);
+    t.applied = t.done = t.result_collected = false;
+    t.unschedulable_since.reset();
+    t.view.reset();
+    t.job = json();
+    t.last_status.clear();
+    jobs.push_back(std::move(job));
+    job_applied.push_back(false);
   }
 
   // The benchmark container ended normally: its result is in the termination message or framed
@@ -269,11 +317,22 @@ struct JobRun::Impl {
     std::string problem;
     try {
       if (!trim(bench.message).empty() && trim(bench.message)[0] == '{') doc = json::parse(bench.message);
-      if (!doc) doc = media::find_framed_result(client.read_log(ns, t.view->name, t.spec->result_container));
+      if (!doc) {
+        const auto log = client.read_log(ns, t.view->name, t.spec->result_container);
+        if (!options.follow_logs) {  // the tail the follower would have kept
+          std::lock_guard lock(mutex);
+          auto& tail = bench_tail[t.view->name];
+          tail.clear();
+          for (auto& l : split(log, '\n'))
+            if (!trim(l).empty()) tail.push_back(l);
+          while (tail.size() > kTailLines) tail.pop_front();
+        }
+        doc = result_in_log(log, options.result_from_last_json_line);
+      }
     } catch (const std::exception& e) {
       problem = e.what();
     }
-    double got = now_epoch();
+    double got = epoch_seconds();
     {
       std::lock_guard lock(mutex);
       if (auto it = bench_last_line_time.find(t.view->name); it != bench_last_line_time.end())
@@ -284,7 +343,7 @@ struct JobRun::Impl {
       std::string delay = t.result.result_delay_seconds
                               ? " " + fixed(*t.result.result_delay_seconds, 2) + " s after its last log line"
                               : "";
-      note((targets.size() > 1 ? t.result.case_name + ": " : "") + "result collected from " +
+      note(t, "result collected from " +
            (trim(bench.message).empty() ? std::string("the log") : std::string("the termination message")) + delay);
     } else if (!problem.empty()) {
       t.result.message = "the result could not be read: " + problem;
@@ -301,9 +360,9 @@ struct JobRun::Impl {
       {
         std::lock_guard lock(mutex);
         if (auto it = bench_last_line_time.find(pod); it != bench_last_line_time.end())
-          t.result.result_delay_seconds = now_epoch() - it->second;
+          t.result.result_delay_seconds = epoch_seconds() - it->second;
       }
-      note((targets.size() > 1 ? t.result.case_name + ": " : "") + "result collected from the log" +
+      note(t, "result collected from the log" +
            (t.result.result_delay_seconds ? " " + fixed(*t.result.result_delay_seconds, 2) + " s after it was printed" : ""));
       t.power_wait_until = Clock::now() + kPowerGrace;
     }
@@ -362,10 +421,20 @@ struct JobRun::Impl {
           for (auto& l : tail) text += l + "\n";
           why = last_error_line(text.empty() ? bench->message : text);
         }
+        if (options.require_zero_exit && bench->exit_code != 0 && t.result.message.empty()) {
+          finish(t, Outcome::container_failed,
+                 "the " + t.spec->result_container + " container exited " + std::to_string(bench->exit_code) + (why.empty() ? "" : ": " + why));
+          return;
+        }
         finish(t, Outcome::no_results,
                t.result.message.empty() ? "the " + t.spec->result_container + " container finished without results (exit " +
                                               std::to_string(bench->exit_code) + ")" + (why.empty() ? "" : ": " + why)
                                         : t.result.message);
+        return;
+      }
+      if (options.require_zero_exit && bench->exit_code != 0) {
+        finish(t, Outcome::container_failed, "the " + t.spec->result_container + " container exited " + std::to_string(bench->exit_code) +
+                                                  " (its result is kept)");
         return;
       }
       bool ok = options.result_ok ? options.result_ok(*t.result.result) : all_tests_ok(*t.result.result);
@@ -398,7 +467,7 @@ struct JobRun::Impl {
       if (events.status) events.status(t->result.case_name, t->view->name + " " + summary);
     }
     for (auto& c : t->view->containers)
-      if (c.state == "running" || (c.state == "terminated" && c.reason != "ContainerCannotRun")) follow(*t, c);
+      if (options.follow_logs && (c.state == "running" || (c.state == "terminated" && c.reason != "ContainerCannotRun"))) follow(*t, c);
   }
 
   void stop_threads() {
@@ -408,6 +477,8 @@ struct JobRun::Impl {
       if (th.joinable()) th.join();
     threads.clear();
   }
+
+  bool stopped() const { return options.stop && options.stop->load(); }
 
   bool all_done() const {
     for (auto& t : targets)
@@ -420,7 +491,7 @@ struct JobRun::Impl {
     watch(kube::resources::jobs, Event::job);
     apply_next_jobs();
     while (!all_done()) {
-      if (interrupted()) return;
+      if (interrupted() || stopped()) return;
       std::deque<Event> batch;
       {
         std::unique_lock lock(mutex);
@@ -450,10 +521,12 @@ RunReport JobRun::run() {
   Impl impl(client_, options_, events_);
   impl.ns = options_.namespace_name;
   impl.run_id = options_.run_id;
+  impl.jobs = options_.jobs;
   impl.job_applied.assign(options_.jobs.size(), false);
   for (auto& s : options_.targets) {
     Impl::Target t;
     t.spec = &s;
+    t.job_name = s.job_name;
     t.result.case_name = s.case_name;
     t.result.job = s.job_name;
     t.result.node = s.node;
@@ -493,7 +566,7 @@ RunReport JobRun::run() {
     failure = e.what();
   }
   impl.stop_threads();
-  report.interrupted = interrupted();
+  report.interrupted = interrupted() || impl.stopped();
   for (auto& t : impl.targets) {
     if (!t.done) {
       if (report.interrupted) t.result.outcome = Outcome::interrupted, t.result.message = "interrupted";
@@ -502,8 +575,8 @@ RunReport JobRun::run() {
     report.targets.push_back(t.result);
   }
   std::vector<std::string> applied;
-  for (size_t j = 0; j < options_.jobs.size(); ++j)
-    if (impl.job_applied[j]) applied.push_back(options_.jobs[j]["metadata"]["name"].get<std::string>());
+  for (size_t j = 0; j < impl.jobs.size(); ++j)
+    if (impl.job_applied[j]) applied.push_back(impl.jobs[j]["metadata"]["name"].get<std::string>());
   const std::string what = own ? "namespace " + impl.ns : "the run's Jobs in namespace " + impl.ns;
   const std::string by_hand = own ? "kubectl delete namespace " + impl.ns
                                   : "kubectl delete jobs -n " + impl.ns + " -l " + kRunIdLabel + "=" + label_value(impl.run_id);

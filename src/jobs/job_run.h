@@ -4,6 +4,7 @@
 // clean up — delete the run's own namespace, or its Jobs and their pods in a namespace it did not
 // create — on success, failure and Ctrl-C.
 #pragma once
+#include <atomic>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -27,6 +28,19 @@ struct RunTarget {
   bool power = false;                   // wait for the power sidecar's document too
 };
 
+struct TargetResult {
+  std::string case_name, job, pod, node;
+  int attempts = 1;
+  double created_at = 0, finished_at = 0;   // epoch seconds: this attempt's Job created, result in hand
+  std::string started_at, ended_at;         // RFC 3339: the result container ran from, to
+  Outcome outcome = Outcome::no_results;
+  std::string message;                       // the cause, one line
+  std::optional<nlohmann::json> result;      // the result document
+  std::optional<nlohmann::json> power;       // kubench/power/v1 document of the sidecar
+  std::vector<std::string> last_log_lines;   // of the result container, for "no results"
+  std::optional<double> result_delay_seconds;  // result container's last log line -> result in hand
+};
+
 struct RunOptions {
   std::string run_id;                 // every object carries it as kubench.io/run-id
   std::string namespace_name;
@@ -39,20 +53,25 @@ struct RunOptions {
   // Whether a collected result counts as success; default: every non-experimental test "ok".
   std::function<bool(const nlohmann::json& result)> result_ok;
   int max_parallel = 4;
+  // Which of the Jobs not yet created to create now (indices into `pending`, in creation order);
+  // `in_flight` counts the created, unfinished ones. Null: in order, up to max_parallel.
+  std::function<std::vector<size_t>(const std::vector<const nlohmann::json*>& pending, int in_flight)> admit;
+  // For a target that failed: the Job of its next attempt (created when admitted), or nullopt.
+  std::function<std::optional<nlohmann::json>(const TargetResult& failed)> retry;
+  // The result may also be the last line of the log that is a JSON object (any program's output).
+  bool result_from_last_json_line = false;
+  // A result container that exits non-zero failed, even with a result (kept).
+  bool require_zero_exit = false;
+  // Follow each container's log as it runs (live lines, the framed result before the container
+  // ends); false reads the log once when the result container has ended: fewer requests.
+  bool follow_logs = true;
+  // Set from another thread to stop the run as Ctrl-C does (several runs at once share one).
+  const std::atomic<bool>* stop = nullptr;
   bool keep = false;                     // leave everything for inspection
   double schedule_timeout_seconds = 60;  // how long a pod may stay unschedulable
   double cleanup_timeout_seconds = 120;  // then report what blocks the deletion
 };
 
-struct TargetResult {
-  std::string case_name, job, pod, node;
-  Outcome outcome = Outcome::no_results;
-  std::string message;                       // the cause, one line
-  std::optional<nlohmann::json> result;      // the result document
-  std::optional<nlohmann::json> power;       // kubench/power/v1 document of the sidecar
-  std::vector<std::string> last_log_lines;   // of the result container, for "no results"
-  std::optional<double> result_delay_seconds;  // result container's last log line -> result in hand
-};
 
 struct RunReport {
   std::string run_id, namespace_name;
@@ -66,6 +85,9 @@ struct RunEvents {
   std::function<void(const std::string&)> note;                 // progress lines (stderr)
   std::function<void(const std::string& prefix, const std::string& line)> log;  // container log lines; null = quiet
   std::function<void(const std::string& case_name, const std::string& status)> status;  // live pod status
+  std::function<void(const TargetResult&)> finished;  // a target's final outcome, the moment it is known
+  // Lines about one target (Job created, result collected, done); null: they go to `note`.
+  std::function<void(const std::string& case_name, const std::string& line)> target_note;
 };
 
 class JobRun {

@@ -2,6 +2,7 @@
 
 #include "core/text.h"
 #include "jobs/benchmark_spec.h"
+#include "media/result_frame.h"
 
 namespace kb::jobs {
 
@@ -70,6 +71,7 @@ ContainerView container_view(const json& status, bool init) {
     c.message = detail.value("message", "");
     c.exit_code = detail.value("exitCode", 0);
     c.finished_at = detail.value("finishedAt", "");
+    c.started_at = detail.value("startedAt", "");
   }
   return c;
 }
@@ -144,7 +146,7 @@ std::optional<Failure> classify_failure(const json* job, const PodView* pod) {
         return Failure{Outcome::container_failed, "container " + c.name + ": " + c.reason + ": " + c.message};
       if (c.state == "terminated" && c.reason == "OOMKilled")
         return Failure{Outcome::oom_killed, "container " + c.name + " was OOMKilled on node " + pod->node +
-                                                " (raise --memory-limit)"};
+                                                " (raise its memory limit: --memory-limit, or the target's resources.limits.memory in a sweep)"};
     }
     for (auto& c : pod->containers) {
       if (!c.init || c.state != "terminated" || c.exit_code == 0) continue;
@@ -169,6 +171,19 @@ std::optional<Failure> classify_failure(const json* job, const PodView* pod) {
         return Failure{Outcome::deadline_exceeded, "the Job ran past its deadline (--deadline): " + message};
       return Failure{Outcome::container_failed, "the Job failed: " + reason + (message.empty() ? "" : ": " + message)};
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<json> result_in_log(const std::string& log, bool last_json_line) {
+  if (auto framed = media::find_framed_result(log)) return framed;
+  if (!last_json_line) return std::nullopt;
+  const auto lines = split(log, '\n');
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    const auto line = trim(*it);
+    if (line.empty() || line.front() != '{') continue;
+    auto doc = json::parse(line, nullptr, false);
+    if (!doc.is_discarded() && doc.is_object()) return doc;
   }
   return std::nullopt;
 }

@@ -32,7 +32,7 @@ struct ContainerView {
   std::string reason;   // ContainerCreating, ErrImagePull, Completed, OOMKilled, Error...
   std::string message;  // waiting message or termination message
   int exit_code = 0;
-  std::string finished_at;
+  std::string started_at, finished_at;  // RFC 3339 (running and terminated states)
 };
 
 struct PodView {
@@ -52,6 +52,11 @@ PodView pod_view(const nlohmann::json& pod);
 // The CLI's one-line error ("kubench: ...", prefix dropped) from a container's log tail, where
 // stdout and stderr interleave; else the last line.
 std::string last_error_line(const std::string& text);
+
+// The result in a container's log: kubench's framed block, else (when `last_json_line`) the last
+// line that is a JSON object, as `print(json.dumps(results))` leaves it. nullopt: none. Throws
+// ParseError for a damaged frame.
+std::optional<nlohmann::json> result_in_log(const std::string& log, bool last_json_line);
 
 struct Failure {
   Outcome outcome;

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "core/error.h"
@@ -140,6 +141,59 @@ bool matches(const std::map<std::string, std::string>& entry, const std::map<std
   return true;
 }
 
+SweepGroup parse_settings(const YAML::Node& n, const std::string& key, const Where& w) {
+  SweepGroup g;
+  if (n["retries"]) g.retries = whole_number(n["retries"], key + ".retries", 0, w);
+  if (n["timeout"]) g.timeout_s = seconds(n["timeout"], key + ".timeout", w);
+  if (n["priority"]) g.priority = whole_number(n["priority"], key + ".priority", -1000000, w);
+  if (n["priorityClassName"]) g.priority_class = n["priorityClassName"].as<std::string>();
+  return g;
+}
+
+std::vector<std::string> string_list(const YAML::Node& n, const std::string& key, const Where& w) {
+  if (!n.IsSequence()) w.fail(n, key, "must be a list");
+  std::vector<std::string> out;
+  for (const auto& item : n) {
+    if (!item.IsScalar()) w.fail(item, key, "items must be single values");
+    out.push_back(item.as<std::string>());
+  }
+  return out;
+}
+
+SweepInputs parse_inputs(const YAML::Node& n, const std::string& file, const Where& w) {
+  if (!n.IsMap()) w.fail(n, "inputs", "must be a mapping (files, volume, mountPath)");
+  only_keys(n, "inputs", {"files", "volume", "mountPath"}, w);
+  SweepInputs in;
+  const auto dir = std::filesystem::path(file).parent_path();
+  if (n["files"])
+    for (const auto& f : string_list(n["files"], "inputs.files", w)) in.files.push_back(std::filesystem::path(f).is_absolute() ? std::filesystem::path(f) : dir / f);
+  if (n["volume"]) in.volume = n["volume"].as<std::string>();
+  if (!in.files.empty() && !in.volume.empty()) w.fail(n["volume"], "inputs.volume", "give files or a volume, not both");
+  if (n["mountPath"]) in.mount_path = n["mountPath"].as<std::string>();
+  if (in.mount_path.empty() || in.mount_path.front() != '/') w.fail(n["mountPath"], "inputs.mountPath", "must be an absolute path");
+  return in;
+}
+
+// The settings each workload reads; a typo is an error here, not a silent default later.
+void check_workload(const std::string& kind, const YAML::Node& n, const Where& w) {
+  const std::string key = "workload." + kind;
+  if (!n.IsMap()) w.fail(n, key, "must be a mapping");
+  if (kind == "container") {
+    only_keys(n, key, {"image", "imagePullPolicy", "command", "args", "env", "workingDir", "local"}, w);
+    if (!n["image"] && !n["local"]) w.fail(n, key, "give an image (for --kube) and/or a local command");
+    for (const char* list : {"command", "args", "local"})
+      if (n[list]) string_list(n[list], key + "." + list, w);
+    if (n["env"]) string_map(n["env"], key + ".env", w);
+  } else if (kind == "bench") {
+    only_keys(n, key, {"image", "imagePullPolicy", "tests", "accel", "device", "profile", "clips", "concurrency"}, w);
+    if (n["tests"]) string_list(n["tests"], key + ".tests", w);
+    if (n["concurrency"]) {
+      const auto v = n["concurrency"].as<std::string>();
+      if (v != "true" && v != "false" && v.find("{{") == std::string::npos) w.fail(n["concurrency"], key + ".concurrency", "must be true or false");
+    }
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -159,7 +213,7 @@ namespace {
 SweepSuite parse_document(const YAML::Node& doc, const std::string& file) {
   const Where w{file};
   if (!doc.IsMap()) throw ParseError(file + ": a sweep suite is a mapping (schema: kubench/sweep/v1, targets, matrix, workload)");
-  only_keys(doc, "", {"schema", "name", "defaults", "targets", "matrix", "repeat", "workload"}, w);
+  only_keys(doc, "", {"schema", "name", "defaults", "groups", "network", "inputs", "targets", "matrix", "repeat", "workload"}, w);
   if (!doc["schema"] || doc["schema"].as<std::string>() != "kubench/sweep/v1")
     w.fail(doc["schema"], "schema", "must be kubench/sweep/v1");
 
@@ -169,17 +223,25 @@ SweepSuite parse_document(const YAML::Node& doc, const std::string& file) {
 
   if (const auto d = doc["defaults"]) {
     if (!d.IsMap()) w.fail(d, "defaults", "must be a mapping");
-    only_keys(d, "defaults", {"retries", "timeout", "priority"}, w);
-    if (d["retries"]) s.defaults.retries = whole_number(d["retries"], "defaults.retries", 0, w);
-    if (d["timeout"]) s.defaults.timeout_s = seconds(d["timeout"], "defaults.timeout", w);
-    if (d["priority"]) s.defaults.priority = whole_number(d["priority"], "defaults.priority", -1000000, w);
+    only_keys(d, "defaults", {"retries", "timeout", "priority", "priorityClassName"}, w);
+    const auto g = parse_settings(d, "defaults", w);
+    s.defaults.retries = g.retries.value_or(s.defaults.retries);
+    s.defaults.timeout_s = g.timeout_s.value_or(s.defaults.timeout_s);
+    s.defaults.priority = g.priority.value_or(s.defaults.priority);
+    s.defaults.priority_class = g.priority_class.value_or("");
   }
+  if (const auto n = doc["network"]) {
+    const auto v = n.as<std::string>();
+    if (v != "none" && v != "cluster") w.fail(n, "network", "must be none (no traffic in or out) or cluster (the default)");
+    s.network_none = v == "none";
+  }
+  if (const auto in = doc["inputs"]) s.inputs = parse_inputs(in, file, w);
 
   const auto targets = doc["targets"];
   if (!targets || !targets.IsMap() || targets.size() == 0) w.fail(targets ? targets : doc, "targets", "name at least one target");
   for (const auto& kv : targets) s.targets.push_back(parse_target(kv.first.as<std::string>(), kv.second, w));
 
-  std::set<std::string> params;
+  std::set<std::string> params, include_params;
   if (const auto m = doc["matrix"]) {
     if (!m.IsMap()) w.fail(m, "matrix", "must be a mapping of parameter lists");
     for (const auto& kv : m) {
@@ -204,9 +266,12 @@ SweepSuite parse_document(const YAML::Node& doc, const std::string& file) {
         // an include entry may add parameters of its own.
         auto entry = matrix_entry(list[i], key, params, std::string(which) == "exclude", w);
         (std::string(which) == "include" ? s.include : s.exclude).push_back(entry);
+        if (std::string(which) == "include")
+          for (const auto& kv : entry) include_params.insert(kv.first);
       }
     }
   }
+  params.insert(include_params.begin(), include_params.end());
   // Target names given as the `target` parameter must exist.
   std::set<std::string> target_names;
   for (const auto& t : s.targets) target_names.insert(t.name);
@@ -216,6 +281,24 @@ SweepSuite parse_document(const YAML::Node& doc, const std::string& file) {
 
   if (doc["repeat"]) s.repeat = whole_number(doc["repeat"], "repeat", 1, w);
 
+  if (const auto groups = doc["groups"]) {
+    if (!groups.IsSequence()) w.fail(groups, "groups", "must be a list of {match, priority, retries, timeout, priorityClassName}");
+    for (size_t i = 0; i < groups.size(); ++i) {
+      const std::string key = "groups[" + std::to_string(i) + "]";
+      const auto g = groups[i];
+      if (!g.IsMap()) w.fail(g, key, "must be a mapping");
+      only_keys(g, key, {"match", "retries", "timeout", "priority", "priorityClassName"}, w);
+      if (!g["match"]) w.fail(g, key + ".match", "name the parameters (or target) of the variants it sets");
+      auto group = parse_settings(g, key, w);
+      auto known = params;
+      known.insert("target");
+      group.match = matrix_entry(g["match"], key + ".match", known, true, w);
+      if (auto t = group.match.find("target"); t != group.match.end() && !target_names.count(t->second))
+        w.fail(g["match"]["target"], key + ".match.target", "'" + t->second + "' is not one of the targets");
+      s.groups.push_back(std::move(group));
+    }
+  }
+
   const auto workload = doc["workload"];
   if (!workload || !workload.IsMap() || workload.size() != 1)
     w.fail(workload ? workload : doc, "workload", "name exactly one of bench, container, infer");
@@ -223,6 +306,7 @@ SweepSuite parse_document(const YAML::Node& doc, const std::string& file) {
   if (s.workload_kind != "bench" && s.workload_kind != "container" && s.workload_kind != "infer")
     w.fail(workload.begin()->first, "workload." + s.workload_kind, "unknown workload (bench, container or infer)");
   s.workload = to_json(workload.begin()->second);
+  check_workload(s.workload_kind, workload.begin()->second, w);
   return s;
 }
 }  // namespace
@@ -284,7 +368,32 @@ std::vector<SweepVariant> expand_sweep(const SweepSuite& suite) {
   return out;
 }
 
-std::string substitute_params(const std::string& text, const SweepVariant& variant) {
+std::vector<std::pair<std::string, std::string>> variant_environment(const SweepVariant& v, size_t index) {
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"KUBENCH_VARIANT", v.id}, {"KUBENCH_VARIANT_INDEX", std::to_string(index)}, {"KUBENCH_TARGET", v.target}, {"KUBENCH_REPEAT", std::to_string(v.repeat)}};
+  for (const auto& [k, val] : v.params) {
+    std::string name = "KUBENCH_PARAM_";
+    for (char c : k) name += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
+    env.emplace_back(name, val);
+  }
+  return env;
+}
+
+SweepSettings settings_for(const SweepSuite& suite, const SweepVariant& variant) {
+  auto s = suite.defaults;
+  auto values = variant.params;
+  values["target"] = variant.target;
+  for (const auto& g : suite.groups) {
+    if (!matches(g.match, values)) continue;
+    s.retries = g.retries.value_or(s.retries);
+    s.timeout_s = g.timeout_s.value_or(s.timeout_s);
+    s.priority = g.priority.value_or(s.priority);
+    s.priority_class = g.priority_class.value_or(s.priority_class);
+  }
+  return s;
+}
+
+std::string substitute_params(const std::string& text, const SweepVariant& variant, const std::map<std::string, std::string>& builtins) {
   std::string out;
   size_t at = 0;
   for (;;) {
@@ -299,6 +408,7 @@ std::string substitute_params(const std::string& text, const SweepVariant& varia
     if (name == "target") out += variant.target;
     else if (name == "repeat") out += std::to_string(variant.repeat);
     else if (auto it = variant.params.find(name); it != variant.params.end()) out += it->second;
+    else if (auto b = builtins.find(name); b != builtins.end()) out += b->second;
     else throw ParseError("variant " + variant.id + ": no parameter '" + name + "' for {{ " + name + " }}");
     at = close + 2;
   }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,16 +24,38 @@ struct SweepTarget {
   std::string context;            // a kubeconfig context ("": the current one)
 };
 
-struct SweepDefaults {
+// What each variant gets unless a group says otherwise.
+struct SweepSettings {
   int retries = 0;                // attempts after the first, for failures retrying can fix
-  double timeout_s = 3600;
+  double timeout_s = 3600;        // the Job's activeDeadlineSeconds
   int priority = 0;               // higher is admitted first
+  std::string priority_class;     // an existing PriorityClass for the pods ("": none)
+};
+
+// Settings for the variants a `match` selects (parameters, and `target`); later groups win.
+struct SweepGroup {
+  std::map<std::string, std::string> match;
+  std::optional<int> retries, priority;
+  std::optional<double> timeout_s;
+  std::optional<std::string> priority_class;
+};
+
+// Files every variant sees under `mount_path`: small ones from a ConfigMap the sweep creates, or a
+// volume the user names (hostpath:/DIR, pvc:CLAIM, nfs:SERVER:/EXPORT, as `scenes run --volume`).
+struct SweepInputs {
+  std::vector<std::filesystem::path> files;  // resolved against the suite's directory
+  std::string volume;
+  std::string mount_path = "/inputs";
+  bool empty() const { return files.empty() && volume.empty(); }
 };
 
 struct SweepSuite {
   std::string file;               // where it was read from (for messages)
   std::string name;
-  SweepDefaults defaults;
+  SweepSettings defaults;
+  std::vector<SweepGroup> groups;
+  bool network_none = false;      // network: none → a NetworkPolicy denies the pods all traffic
+  SweepInputs inputs;
   std::vector<SweepTarget> targets;
   // matrix: parameter → values, in the suite's order; include / exclude entries as written.
   std::vector<std::pair<std::string, std::vector<std::string>>> matrix;
@@ -60,8 +83,16 @@ struct SweepVariant {
 // one; each `repeat` times.
 std::vector<SweepVariant> expand_sweep(const SweepSuite& suite);
 
-// "{{ name }}" → the variant's value (also {{ target }} and {{ repeat }}); an unknown name is a
-// ParseError naming it and the variant.
-std::string substitute_params(const std::string& text, const SweepVariant& variant);
+// What every variant finds in its environment: KUBENCH_VARIANT, KUBENCH_VARIANT_INDEX,
+// KUBENCH_TARGET, KUBENCH_REPEAT and KUBENCH_PARAM_<NAME> (upper case, other characters '_').
+std::vector<std::pair<std::string, std::string>> variant_environment(const SweepVariant& variant, size_t index);
+
+// The defaults with every matching group applied, in the suite's order.
+SweepSettings settings_for(const SweepSuite& suite, const SweepVariant& variant);
+
+// "{{ name }}" → the variant's value (also {{ target }}, {{ repeat }}, and `builtins` such as
+// {{ inputs }}: where the inputs are); an unknown name is a ParseError naming it and the variant.
+std::string substitute_params(const std::string& text, const SweepVariant& variant,
+                              const std::map<std::string, std::string>& builtins = {});
 
 }  // namespace kb::jobs

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/files.h"
+#include "jobs/sweep_render.h"
 #include "jobs/sweep_suite.h"
+#include "support/test_support.h"
 
 namespace kb::jobs {
 namespace {
@@ -102,7 +105,7 @@ TEST(SweepSuite, SubstitutesParametersTargetAndRepeat) {
 
 TEST(SweepSuite, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(error_of(suite_with("matrix:", 7, "matrx:")),
-            "suite.yaml:13: matrx: unknown key (known: defaults, matrix, name, repeat, schema, targets, workload)");
+            "suite.yaml:13: matrx: unknown key (known: defaults, groups, inputs, matrix, name, network, repeat, schema, targets, workload)");
   EXPECT_EQ(error_of(suite_with("workload:", 0, "  exclude: [{modle: bert}]\n")),
             "suite.yaml:16: matrix.exclude[0].modle: not a matrix parameter");
   EXPECT_EQ(error_of(suite_with("workload:", 0, "  target: [a100, h100]\n")),
@@ -114,6 +117,68 @@ TEST(SweepSuite, ErrorsNameFileLineAndKey) {
             "suite.yaml:16: workload.gpu-burn: unknown workload (bench, container or infer)");
   // A mapping where a single value belongs is a ParseError with its line, not yaml-cpp's exception.
   EXPECT_NE(error_of(suite_with("context: lab", 12, "context: {name: lab}")).find("suite.yaml:12:"), std::string::npos);
+}
+
+TEST(SweepSuite, GroupsSetPriorityRetriesTimeoutAndClassForTheVariantsTheyMatch) {
+  const auto yaml = suite_with("targets:", 0,
+                               "groups:\n"
+                               "  - match: {model: bert}\n"
+                               "    priority: 10\n"
+                               "    priorityClassName: sweep-high\n"
+                               "  - match: {model: bert, target: arc}\n"
+                               "    retries: 0\n"
+                               "    timeout: 90s\n");
+  const auto s = parse_sweep_suite(yaml, "suite.yaml");
+  const auto v = expand_sweep(s);
+  const auto resnet = settings_for(s, v[0]), bert_a100 = settings_for(s, v[4]), bert_arc = settings_for(s, v[5]);
+  EXPECT_EQ(resnet.priority, 5);
+  EXPECT_EQ(resnet.retries, 2);
+  EXPECT_EQ(resnet.priority_class, "");
+  EXPECT_EQ(bert_a100.priority, 10);
+  EXPECT_EQ(bert_a100.priority_class, "sweep-high");
+  EXPECT_EQ(bert_a100.retries, 2);
+  EXPECT_EQ(bert_arc.retries, 0);
+  EXPECT_EQ(bert_arc.timeout_s, 90);
+  EXPECT_EQ(bert_arc.priority, 10);  // the earlier group still applies
+  EXPECT_EQ(error_of(suite_with("targets:", 0, "groups: [{match: {modle: bert}, priority: 1}]\n")),
+            "suite.yaml:4: groups[0].match.modle: not a matrix parameter");
+  EXPECT_EQ(error_of(suite_with("targets:", 0, "groups: [{match: {target: h100}, priority: 1}]\n")),
+            "suite.yaml:4: groups[0].match.target: 'h100' is not one of the targets");
+}
+
+TEST(SweepSuite, InputsNetworkAndWorkloadSettingsAreChecked) {
+  const auto s = parse_sweep_suite(suite_with("targets:", 0, "network: none\ninputs: {files: [config.json, /abs/model.bin]}\n"), "dir/suite.yaml");
+  EXPECT_TRUE(s.network_none);
+  ASSERT_EQ(s.inputs.files.size(), 2u);
+  EXPECT_EQ(s.inputs.files[0], std::filesystem::path("dir/config.json"));  // beside the suite
+  EXPECT_EQ(s.inputs.files[1], std::filesystem::path("/abs/model.bin"));
+  EXPECT_EQ(s.inputs.mount_path, "/inputs");
+  EXPECT_EQ(error_of(suite_with("targets:", 0, "network: off\n")), "suite.yaml:4: network: must be none (no traffic in or out) or cluster (the default)");
+  EXPECT_EQ(error_of(suite_with("targets:", 0, "inputs: {files: [a], volume: pvc:x}\n")), "suite.yaml:4: inputs.volume: give files or a volume, not both");
+  EXPECT_EQ(error_of(suite_with("    image:", 0, "    imagee: x\n")),
+            "suite.yaml:18: workload.container.imagee: unknown key (known: args, command, env, image, imagePullPolicy, local, workingDir)");
+  EXPECT_EQ(error_of(suite_with("    args:", 0, "    env: [A]\n")), "suite.yaml:19: workload.container.env: must be a mapping");
+}
+
+// docs/sweep.md's suites are real: each parses, expands, and renders a Job for every variant.
+TEST(SweepSuite, TheDocumentedExamplesWork) {
+  const auto doc = read_file(test::fixtures_dir() / ".." / ".." / "docs" / "sweep.md");
+  int suites = 0;
+  for (size_t at = doc.find("```yaml\n"); at != std::string::npos; at = doc.find("```yaml\n", at + 1)) {
+    const size_t start = at + 8, end = doc.find("```", start);
+    const auto yaml = doc.substr(start, end - start);
+    if (yaml.find("schema: kubench/sweep/v1") == std::string::npos) continue;
+    ++suites;
+    SCOPED_TRACE(yaml);
+    const auto suite = parse_sweep_suite(yaml, "docs/sweep.md");
+    const auto variants = expand_sweep(suite);
+    EXPECT_FALSE(variants.empty());
+    SweepPlacement where;
+    where.sweep_id = where.run_id = "docs";
+    where.namespace_name = "kubench-sweep-docs";
+    for (size_t i = 0; i < variants.size(); ++i) EXPECT_NO_THROW(render_variant_job(suite, variants[i], i, 1, where));
+  }
+  EXPECT_EQ(suites, 3);
 }
 
 }  // namespace
