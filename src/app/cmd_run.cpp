@@ -15,6 +15,7 @@
 #include "core/progress.h"
 #include "core/text.h"
 #include "jobs/job_run.h"
+#include "jobs/run_report.h"
 #include "kube/node_inventory.h"
 #include "media/bench_runner.h"
 #include "media/results.h"
@@ -24,58 +25,6 @@ namespace kb::app {
 namespace {
 
 using nlohmann::json;
-
-// The GPU a node advertises (labels of GPU feature discovery / the Intel and AMD plugins).
-using NodeGpus = std::map<std::string, std::string>;
-
-std::string gpu_of(const jobs::TargetResult& t, const NodeGpus& gpus) {
-  if (t.result && !t.result->value("gpu", "").empty()) return t.result->value("gpu", "");
-  auto it = gpus.find(t.node);
-  return it == gpus.end() ? "" : it->second;
-}
-
-json report_json(const jobs::RunReport& r, const std::string& server, const NodeGpus& gpus) {
-  json doc = {{"schema", "kubench/run/v1"}, {"run_id", r.run_id}, {"namespace", r.namespace_name},
-              {"server", server},           {"interrupted", r.interrupted}, {"cleaned_up", r.cleaned_up},
-              {"exit_code", r.exit_code()},  {"targets", json::array()}};
-  for (auto& t : r.targets) {
-    json j = {{"case", t.case_name}, {"job", t.job},         {"pod", t.pod}, {"node", t.node}, {"gpu", gpu_of(t, gpus)},
-              {"outcome", jobs::to_string(t.outcome)},       {"exit_code", jobs::exit_code(t.outcome)},
-              {"message", t.message}, {"result", t.result ? *t.result : json()}, {"power", t.power ? *t.power : json()},
-              {"last_log_lines", t.last_log_lines}};
-    if (t.result_delay_seconds) j["result_delay_seconds"] = *t.result_delay_seconds;
-    doc["targets"].push_back(j);
-  }
-  return doc;
-}
-
-std::string opt_fixed(const json& j, const char* key, int decimals) {
-  auto it = j.find(key);
-  return it == j.end() || !it->is_number() ? "-" : fixed(it->get<double>(), decimals);
-}
-
-// One row per node and test: the side-by-side comparison.
-Table comparison(const jobs::RunReport& r, const NodeGpus& gpus) {
-  Table t{{"NODE", "GPU", "BACKEND", "TEST", "FPS", "SPEED", "WATTS", "FPS/W", "STATUS"}, {}, {4, 5, 6, 7}};
-  for (auto& target : r.targets) {
-    std::string node = target.node.empty() ? "-" : target.node;
-    if (!target.result) {
-      auto gpu = gpu_of(target, gpus);
-      t.rows.push_back({node, gpu.empty() ? "-" : gpu, "-", "-", "-", "-", "-", "-", jobs::to_string(target.outcome) + ": " + target.message});
-      continue;
-    }
-    auto& res = *target.result;
-    std::string gpu = gpu_of(target, gpus);
-    for (auto& test : res.value("tests", json::array())) {
-      auto power = test.value("power", json::object());
-      std::string status = test.value("status", "");
-      if (status != "ok") status += ": " + test.value("reason", "");
-      t.rows.push_back({node, gpu.empty() ? "-" : gpu, test.value("backend", ""), test.value("test_id", ""), opt_fixed(test, "fps", 1),
-                        opt_fixed(test, "speed", 2), opt_fixed(power, "avg_watts", 1), opt_fixed(test, "fps_per_watt", 2), status});
-    }
-  }
-  return t;
-}
 
 std::string power_line(const jobs::TargetResult& t) {
   if (!t.power) return "";
@@ -148,7 +97,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
       throw UsageError("--sidecar native needs Kubernetes 1.29 or later (the server is " + version + "): use --sidecar files");
 
     std::optional<std::vector<kube::NodeInventory>> nodes;
-    NodeGpus gpus;
+    jobs::NodeGpus gpus;
     if (client->can_i({"list", "", "nodes", "", ""})) {
       nodes.emplace();
       const auto listed = client->list(kube::resources::nodes, "");
@@ -180,7 +129,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
     if (!f->quiet) events.log = [&](const std::string& prefix, const std::string& text) { line.finish("[" + prefix + "] " + text); };
 
     auto report = jobs::JobRun(*client, options, events).run();
-    auto doc = report_json(report, server, gpus);
+    auto doc = jobs::run_document(report, server, gpus);
     auto dir = std::filesystem::path(f->results_dir) / report.run_id;
     try {
       std::filesystem::create_directories(dir);
@@ -193,22 +142,22 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
     switch (format) {
       case OutputFormat::json: std::cout << doc.dump(2) << "\n"; break;
       case OutputFormat::yaml: std::cout << to_yaml(doc); break;
-      case OutputFormat::csv: std::cout << comparison(report, gpus).to_csv(); break;
+      case OutputFormat::csv: std::cout << jobs::run_comparison(doc).to_csv(); break;
       default: {
         if (report.targets.size() == 1 && report.targets[0].result) {
           auto& t = report.targets[0];
           try {
             auto result = media::bench_result_from_json(*t.result);
-            auto gpu = gpu_of(t, gpus);
+            auto gpu = doc["targets"][0].value("gpu", "");
             std::cout << "\nNode " << (t.node.empty() ? "?" : t.node) << (gpu.empty() ? "" : " (" + gpu + ")") << "\n";
             std::cout << media::results_table(result);
             if (!result.concurrency.empty()) std::cout << "\n" << media::concurrency_table(result);
           } catch (const Error& e) {
             spdlog::error("the result does not parse: {}", e.what());
-            std::cout << comparison(report, gpus).render();
+            std::cout << jobs::run_comparison(doc).render();
           }
         } else {
-          std::cout << "\n" << comparison(report, gpus).render();
+          std::cout << "\n" << jobs::run_comparison(doc).render();
         }
         for (auto& t : report.targets) std::cout << power_line(t);
       }

@@ -212,6 +212,8 @@ void add_sweep_command(CLI::App& app, GlobalOptions& global) {
     run_sweep(*f, global);
   });
 
+  add_sweep_report_command(sweep, global);
+
   auto plan_suite = std::make_shared<std::string>();
   auto plan_output = std::make_shared<std::string>("table");
   auto* plan = sweep->add_subcommand("plan", "Show the variants a suite expands to (nothing runs)");

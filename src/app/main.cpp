@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   kb::app::add_scale_command(app, global);
   kb::app::add_scenes_command(app, global);
   kb::app::add_sweep_command(app, global);
+  kb::app::add_report_command(app, global);
 
   kb::install_interrupt_handlers();
   try {

@@ -1,7 +1,9 @@
 // A small line chart as a self-contained SVG (no scripts, no external fonts or files), for reports
 // such as `kubench scale validate`'s throughput against replicas.
 #pragma once
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kb {
@@ -22,5 +24,23 @@ struct LineChart {
 
 // Text is XML-escaped; y starts at 0; x ticks are the points' own x values.
 std::string render_svg(const LineChart& chart);
+
+// Grouped bars: one group per category, one bar per series; a missing value leaves a gap, and a
+// range (min–max of repeats) is drawn as a whisker over the bar.
+struct BarSeries {
+  std::string name;
+  std::vector<std::optional<double>> values;                      // per category
+  std::vector<std::optional<std::pair<double, double>>> ranges;   // per category, or empty
+};
+
+struct BarChart {
+  std::string title, y_label;
+  std::vector<std::string> categories;
+  std::vector<BarSeries> series;
+  int width = 720, height = 380;
+};
+
+// Text is XML-escaped; y starts at 0 (negative values are drawn at 0).
+std::string render_svg(const BarChart& chart);
 
 }  // namespace kb

@@ -388,7 +388,9 @@ namespace {
 std::string opt_fixed(const std::optional<double>& v, int decimals) { return v ? fixed(*v, decimals) : "-"; }
 }  // namespace
 
-std::string results_table(const BenchResult& r) {
+std::string results_table(const BenchResult& r) { return results_rows(r).render() + power_notes(r); }
+
+Table results_rows(const BenchResult& r) {
   Table t{{"TEST", "ENCODER", "FRAMES", "TIME s", "FPS", "SPEED", "OUT kb/s", "WATTS", "J/FRAME", "FPS/W", "STATUS"},
           {},
           {2, 3, 4, 5, 6, 7, 8, 9}};
@@ -399,7 +401,7 @@ std::string results_table(const BenchResult& r) {
                       fixed(run.speed, 2) + "x", opt_fixed(run.output_bitrate_kbps, 0), watts,
                       opt_fixed(run.joules_per_frame, 3), opt_fixed(run.fps_per_watt, 1), status});
   }
-  return t.render() + power_notes(r);
+  return t;
 }
 
 std::string power_notes(const BenchResult& r) {
@@ -427,7 +429,9 @@ std::string power_notes(const BenchResult& r) {
   return notes;
 }
 
-std::string concurrency_table(const BenchResult& r) {
+std::string concurrency_table(const BenchResult& r) { return concurrency_rows(r).render(); }
+
+Table concurrency_rows(const BenchResult& r) {
   Table t{{"TEST", "ENCODER", "MAX STREAMS", "LEVELS (streams: slowest speed)"}, {}, {2}};
   for (auto& c : r.concurrency) {
     std::string levels;
@@ -436,7 +440,7 @@ std::string concurrency_table(const BenchResult& r) {
     for (auto& l : sorted) levels += (levels.empty() ? "" : "  ") + std::to_string(l.streams) + ": " + fixed(l.min_speed, 2) + "x";
     t.rows.push_back({c.test_id, c.encoder, std::to_string(c.max_realtime_streams) + (c.capped ? "+" : ""), levels});
   }
-  return t.render();
+  return t;
 }
 
 std::string results_csv(const BenchResult& r) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/output.h"
 #include "media/clips.h"
 #include "media/results.h"
 
@@ -49,12 +50,14 @@ struct BenchOutcome {
 BenchOutcome run_bench(const BenchOptions& options, const BenchEvents& events = {});
 
 // The files written beside result.json (also used by `kubench bench -o`).
-std::string results_table(const BenchResult& r);  // ends with power_notes(r)
+std::string results_table(const BenchResult& r);  // results_rows, rendered, then power_notes(r)
+Table results_rows(const BenchResult& r);
 // One line per reason why tests that ran have no power figure ("power: no reading (rapl: ...)"), so an
 // empty WATTS column is never left unexplained; empty when every test that ran has a reading.
 std::string power_notes(const BenchResult& r);
 std::string results_csv(const BenchResult& r);
 std::string concurrency_table(const BenchResult& r);
+Table concurrency_rows(const BenchResult& r);
 
 // A new run id: UTC time plus 4 random hex digits, e.g. "20261123T101500Z-3fa2".
 std::string new_run_id();

@@ -170,7 +170,7 @@ json to_json(const ScaleReport& r) {
           {"elapsed_s", r.elapsed_s}};
 }
 
-std::string to_table(const ScaleReport& r) {
+Table scale_rounds_table(const ScaleReport& r) {
   Table t{{"REPLICAS", "IN FLIGHT", "REQUESTS/S", "IDEAL", "GAIN", "OK", "FAILED", "P50 ms", "P99 ms", "RESULT"},
           {},
           {0, 1, 2, 3, 4, 5, 6, 7, 8}};
@@ -184,25 +184,90 @@ std::string to_table(const ScaleReport& r) {
                       std::to_string(round.ok), std::to_string(round.failed), p("p50"), p("p99"),
                       round.passed ? "ok" : "FAIL: " + round.problems.front()});
   }
-  std::string out = r.rounds.empty() ? "" : t.render();
-  if (!r.rounds.empty() && !r.rounds.back().nodes.empty()) {
-    Table d{{"NODE", "OK", "SHARE %", "DEVICES"}, {}, {1, 2}};
-    for (auto& n : r.rounds.back().nodes) {
-      std::string devices;
-      for (auto& dev : n.value("devices", json::array()))
-        devices += (devices.empty() ? "" : ", ") + (dev.value("device", std::string()).empty() ? "-" : dev.value("device", std::string())) +
-                   ":" + std::to_string(dev.value("ok", 0));
-      d.rows.push_back({n.value("node", std::string("?")), std::to_string(n.value("ok", 0)),
-                        fixed(n.value("share", 0.0) * 100, 1), devices.empty() ? "-" : devices});
-    }
-    out += "\nDistribution at " + std::to_string(r.rounds.back().replicas) + " replicas\n" + d.render();
+  return t;
+}
+
+Table scale_distribution_table(const ScaleReport& r) {
+  Table d{{"NODE", "OK", "SHARE %", "DEVICES"}, {}, {1, 2}};
+  if (r.rounds.empty()) return d;
+  for (auto& n : r.rounds.back().nodes) {
+    std::string devices;
+    for (auto& dev : n.value("devices", json::array()))
+      devices += (devices.empty() ? "" : ", ") + (dev.value("device", std::string()).empty() ? "-" : dev.value("device", std::string())) +
+                 ":" + std::to_string(dev.value("ok", 0));
+    d.rows.push_back({n.value("node", std::string("?")), std::to_string(n.value("ok", 0)), fixed(n.value("share", 0.0) * 100, 1),
+                      devices.empty() ? "-" : devices});
   }
+  return d;
+}
+
+std::string to_table(const ScaleReport& r) {
+  std::string out = r.rounds.empty() ? "" : scale_rounds_table(r).render();
+  const auto d = scale_distribution_table(r);
+  if (!d.rows.empty()) out += "\nDistribution at " + std::to_string(r.rounds.back().replicas) + " replicas\n" + d.render();
   for (auto& p : r.problems) out += "FAIL: " + p + "\n";
   out += r.passed ? "*** PASS ***\n" : "*** FAIL ***\n";
   return out;
 }
 
-std::string throughput_chart_svg(const ScaleReport& r) {
+Report scale_report(const ScaleReport& r) {
+  Report report;
+  report.title = "Scale validation of " + r.target;
+  report.facts = {{"result", r.passed ? "PASS" : "FAIL"},
+                  {"min gain per doubling", fixed(r.settings.min_gain, 2)},
+                  {"max replicas", std::to_string(r.settings.max_replicas)},
+                  {"elapsed", fixed(r.elapsed_s, 0) + " s"}};
+  for (size_t i = 0; i < r.problems.size(); ++i) report.facts.emplace_back("problem " + std::to_string(i + 1), r.problems[i]);
+  ReportSection rounds;
+  rounds.title = "Rounds";
+  rounds.table = scale_rounds_table(r);
+  rounds.lines = throughput_chart(r);
+  report.sections.push_back(std::move(rounds));
+  const auto d = scale_distribution_table(r);
+  if (!d.rows.empty()) {
+    ReportSection dist;
+    dist.title = "Distribution at " + std::to_string(r.rounds.back().replicas) + " replicas";
+    dist.table = d;
+    report.sections.push_back(std::move(dist));
+  }
+  return report;
+}
+
+ScaleReport scale_report_from_json(const json& j) {
+  try {
+    if (j.value("schema", "") != "kubench/scale-validate/v1") throw ParseError("not a kubench/scale-validate/v1 document");
+    ScaleReport r;
+    r.target = j.value("target", "");
+    r.passed = j.value("passed", false);
+    const auto s = j.value("settings", json::object());
+    r.settings.max_replicas = s.value("max_replicas", r.settings.max_replicas);
+    r.settings.min_gain = s.value("min_gain", r.settings.min_gain);
+    r.settings.request_seconds = s.value("request_seconds", r.settings.request_seconds);
+    r.settings.window_seconds = s.value("window_seconds", 0.0);
+    r.settings.parallelism_per_replica = s.value("parallelism_per_replica", 1);
+    r.problems = j.value("problems", std::vector<std::string>{});
+    r.elapsed_s = j.value("elapsed_s", 0.0);
+    for (const auto& x : j.value("rounds", json::array())) {
+      ScaleRound round;
+      round.replicas = x.value("replicas", 0);
+      round.parallelism = x.value("parallelism", 0);
+      round.requests_per_s = x.value("requests_per_s", 0.0);
+      round.ok = x.value("ok", std::uint64_t{0});
+      round.failed = x.value("failed", std::uint64_t{0});
+      round.gain = x["gain"].is_number() ? x["gain"].get<double>() : 0;
+      round.passed = x.value("passed", true);
+      round.problems = x.value("problems", std::vector<std::string>{});
+      round.latency_ms = x.value("latency_ms", json::object());
+      round.nodes = x.value("nodes", json::array());
+      r.rounds.push_back(std::move(round));
+    }
+    return r;
+  } catch (const json::exception& e) {
+    throw ParseError(std::string("scale report: ") + e.what());
+  }
+}
+
+LineChart throughput_chart(const ScaleReport& r) {
   LineChart chart;
   chart.title = "Throughput against backend replicas (min gain " + fixed(r.settings.min_gain, 2) + " per doubling)";
   chart.x_label = "backend replicas";
@@ -219,7 +284,9 @@ std::string throughput_chart_svg(const ScaleReport& r) {
     floor.points.emplace_back(round.replicas, required);
   }
   chart.series = {ideal, floor, measured};
-  return render_svg(chart);
+  return chart;
 }
+
+std::string throughput_chart_svg(const ScaleReport& r) { return render_svg(throughput_chart(r)); }
 
 }  // namespace kb::queue

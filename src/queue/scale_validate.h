@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/report.h"
+
 namespace kb::queue {
 
 // What validate_scaling drives. Every call may throw (kb::Error) to end the validation.
@@ -78,6 +80,13 @@ ScaleReport validate_scaling(ScaleTarget& target, const ScaleSettings& settings,
 // kubench/scale-validate/v1 (docs/scaling.md).
 nlohmann::json to_json(const ScaleReport& report);
 std::string to_table(const ScaleReport& report);
+// The pieces of the table and of `kubench report` (one code path for both).
+Table scale_rounds_table(const ScaleReport& report);
+Table scale_distribution_table(const ScaleReport& report);  // per node at the last round
+LineChart throughput_chart(const ScaleReport& report);
+Report scale_report(const ScaleReport& report);
+// A saved report.json back (for `kubench report DIR`); ParseError when it is not one.
+ScaleReport scale_report_from_json(const nlohmann::json& j);
 // Throughput against replicas beside the ideal line (first round × replicas), as a self-contained SVG.
 std::string throughput_chart_svg(const ScaleReport& report);
 
