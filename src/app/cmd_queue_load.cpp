@@ -78,7 +78,7 @@ void run(const LoadFlags& f) {
   queue::LoadClient client(io, o, stats);
   std::unique_ptr<queue::LoadApi> api;
   if (!f.no_api) {
-    api = std::make_unique<queue::LoadApi>(client, stats, queue::parse_listen_address(f.listen));
+    api = std::make_unique<queue::LoadApi>(client, stats, parse_listen_address(f.listen));
     api->start();
     std::fprintf(stderr, "kubench: load API listening on %s\n", api->address().c_str());
   }

@@ -30,22 +30,6 @@ struct ServeFlags {
   double read_timeout = 60;
 };
 
-// "HOST:PORT", "[v6]:PORT" or ":PORT" (all interfaces).
-std::pair<std::string, std::uint16_t> split_listen(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos) throw UsageError("--listen " + text + ": expected HOST:PORT, e.g. 0.0.0.0:8080");
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  const std::string port = text.substr(colon + 1);
-  char* end = nullptr;
-  errno = 0;
-  const long value = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end || errno || value < 0 || value > 65535)
-    throw UsageError("--listen " + text + ": the port must be 0 to 65535");
-  return {host, static_cast<std::uint16_t>(value)};
-}
-
 std::chrono::steady_clock::duration seconds_flag(double s, const char* flag) {
   if (!(s > 0) || !std::isfinite(s) || s > 86400 * 365) throw UsageError(std::string(flag) + " must be a positive number of seconds");
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
@@ -76,7 +60,9 @@ void serve(const ServeFlags& f) {
   const auto drain = seconds_flag(f.drain_seconds, "--drain-seconds");
 
   HttpServerOptions options;
-  std::tie(options.address, options.port) = split_listen(f.listen);
+  const auto listen = parse_listen_address(f.listen);
+  options.address = listen.host;
+  options.port = listen.port;
   options.threads = f.threads;
   options.body_limit = f.max_body;
   options.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(seconds_flag(f.read_timeout, "--read-timeout"));

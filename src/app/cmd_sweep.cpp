@@ -4,16 +4,22 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <string>
+#include <memory>
+#include <mutex>
 
 #include "app/commands.h"
 #include "app/kube_flags.h"
 #include "core/error.h"
+#include "core/http_server.h"
+#include "core/log.h"
 #include "core/interrupt.h"
 #include "core/output.h"
 #include "core/progress.h"
 #include "core/text.h"
 #include "jobs/benchmark_spec.h"
 #include "jobs/sweep_local.h"
+#include "jobs/sweep_metrics.h"
 #include "jobs/sweep_record.h"
 #include "jobs/sweep_run.h"
 #include "media/bench_runner.h"
@@ -31,6 +37,7 @@ struct SweepRunFlags {
   std::string run_id;
   int max_parallel = 0;
   int jobs = 1;
+  std::string metrics_listen;
   bool keep = false;
   bool follow_logs = false;
   double schedule_timeout = 300;
@@ -84,6 +91,57 @@ Table variant_table(const jobs::SweepPlan& plan, const std::map<size_t, jobs::Va
   return t;
 }
 
+// Progress as lines for people, or as JSON log lines (--log-format json) with the variant's id.
+jobs::SweepEvents progress_events(const jobs::SweepPlan& plan, ProgressLine& line, bool on_kube, jobs::SweepMetrics* metrics) {
+  static std::mutex json_mutex;
+  const bool as_json = log_format() == LogFormat::json;
+  const auto emit = [as_json](const std::string& level, const std::string& msg, const nlohmann::json& fields) {
+    if (!as_json) return;
+    std::lock_guard lock(json_mutex);
+    std::fprintf(stderr, "%s\n", json_log_line(level, msg, fields).c_str());
+  };
+  const auto variant = [&plan](size_t i) {
+    return nlohmann::json{{"variant", plan.variants[i].id}, {"index", i}, {"target", plan.variants[i].target}};
+  };
+  jobs::SweepEvents e;
+  e.metrics = metrics;
+  e.note = [&line, as_json, emit](const std::string& s) {
+    if (as_json) emit("info", s, nlohmann::json::object());
+    else line.finish(s);
+  };
+  if (!as_json) e.live = [&line](const std::string& s) { line.update(s); };
+  e.waiting = [&plan, as_json, emit, variant](size_t i, const std::string& why) {
+    if (!as_json) spdlog::info("{} waits: {}", plan.variants[i].id, why);
+    auto f = variant(i);
+    f["reason"] = why;
+    emit("info", "variant waits", f);
+  };
+  e.started = [&plan, as_json, emit, variant](size_t i, int attempt) {
+    if (!as_json) spdlog::info("{}: attempt {} started", plan.variants[i].id, attempt);
+    auto f = variant(i);
+    f["attempt"] = attempt;
+    emit("info", "variant started", f);
+  };
+  e.retrying = [&plan, &line, as_json, emit, variant](size_t i, int attempt, const std::string& failure_class, const std::string& message) {
+    if (!as_json) line.finish(plan.variants[i].id + ": attempt " + std::to_string(attempt) + " failed (" + failure_class + ": " + message + "); retrying");
+    auto f = variant(i);
+    f.update({{"attempt", attempt}, {"failure_class", failure_class}, {"message", message}});
+    emit("warning", "variant retrying", f);
+  };
+  e.variant_done = [&line, as_json, emit, variant, on_kube](const jobs::VariantRecord& r) {
+    if (!as_json) {
+      line.finish(r.id + ": " + r.status + (r.status == "succeeded" ? "" : " (" + r.failure_class + ": " + r.message + ")") +
+                  (r.node.empty() || !on_kube ? "" : " on " + r.node) + (r.attempts > 1 ? ", " + std::to_string(r.attempts) + " attempts" : ""));
+      return;
+    }
+    auto f = variant(r.index);
+    f.update({{"status", r.status}, {"failure_class", r.failure_class}, {"message", r.message}, {"attempts", r.attempts},
+              {"node", r.node}, {"duration_s", r.duration_s}});
+    emit(r.status == "succeeded" ? "info" : "error", "variant finished", f);
+  };
+  return e;
+}
+
 void run_sweep(SweepRunFlags& f, GlobalOptions& global) {
   const auto format = parse_output_format(f.output, {OutputFormat::table, OutputFormat::json, OutputFormat::csv});
   if (f.suite.empty() == f.resume.empty()) throw UsageError("give a suite file, or --resume DIR (not both)");
@@ -101,26 +159,36 @@ void run_sweep(SweepRunFlags& f, GlobalOptions& global) {
     sweep = jobs::open_new_sweep(f.suite, run_id);
     dir.emplace(f.out.empty() ? "sweeps/" + jobs::dns_label(sweep.suite.name, 30) + "-" + run_id : f.out);
   }
+  set_log_fields({{"sweep", sweep.plan.sweep_id}, {"run", run_id}});
   ProgressLine line;
-  const auto variant_done = [&](const jobs::VariantRecord& r) {
-    line.finish(r.id + ": " + r.status + (r.status == "succeeded" ? "" : " (" + r.failure_class + ": " + r.message + ")") +
-                (r.node.empty() || !f.kube_mode ? "" : " on " + r.node) + (r.attempts > 1 ? ", " + std::to_string(r.attempts) + " attempts" : ""));
-  };
+  // --metrics-listen: the sweep's counters for Prometheus while it runs.
+  jobs::SweepMetrics metrics(sweep.plan.sweep_id);
+  std::unique_ptr<HttpServer> metrics_server;
+  if (!f.metrics_listen.empty()) {
+    const auto listen = parse_listen_address(f.metrics_listen, "--metrics-listen");
+    HttpServerOptions o;
+    o.address = listen.host;
+    o.port = listen.port;
+    metrics_server = std::make_unique<HttpServer>(o);
+    metrics_server->route("GET", "/metrics", [&metrics](const HttpExchange& ex) {
+      ex.respond(HttpReply{200, metrics.text(), "text/plain; version=0.0.4; charset=utf-8", {}});
+    });
+    metrics_server->listen();
+    metrics_server->start();
+  }
+  const auto events = progress_events(sweep.plan, line, f.kube_mode, metrics_server ? &metrics : nullptr);
+  if (metrics_server) events.note("Metrics on http://" + metrics_server->address() + "/metrics");
   bool interrupted_run = false;
   if (sweep.to_run.empty()) {
-    line.finish("Sweep " + sweep.plan.name + " in " + dir->path().string() + ": every variant has a result (--rerun-failed runs the failed ones again)");
+    events.note("Sweep " + sweep.plan.name + " in " + dir->path().string() + ": every variant has a result (--rerun-failed runs the failed ones again)");
   } else if (!f.kube_mode) {
     jobs::check_local_sweep(sweep.suite, sweep.plan, sweep.to_run);
     if (!sweep.resumed) dir->create(sweep.plan, sweep.suite_text);
-    line.finish("Sweep " + sweep.plan.name + ": " + std::to_string(sweep.to_run.size()) + " of " + std::to_string(sweep.plan.variants.size()) +
+    events.note("Sweep " + sweep.plan.name + ": " + std::to_string(sweep.to_run.size()) + " of " + std::to_string(sweep.plan.variants.size()) +
                 " variants on this machine, " + std::to_string(f.jobs) + " at a time → " + dir->path().string());
     jobs::SweepLocalOptions options;
     options.jobs = f.jobs;
     options.kubench = std::filesystem::read_symlink("/proc/self/exe");
-    jobs::SweepLocalEvents events;
-    events.note = [&](const std::string& s) { line.finish(s); };
-    events.live = [&](const std::string& s) { line.update(s); };
-    events.variant_done = variant_done;
     interrupted_run = jobs::run_sweep_locally(sweep.suite, sweep.plan, sweep.to_run, options, *dir, events).interrupted;
   } else {
     auto clusters = connect_contexts(sweep.suite, sweep.to_run, sweep.plan, f.kube);
@@ -135,23 +203,18 @@ void run_sweep(SweepRunFlags& f, GlobalOptions& global) {
     const auto preflight = jobs::preflight_sweep(sweep.suite, sweep.to_run, sweep.plan, clusters, options);
     if (!sweep.resumed) dir->create(sweep.plan, sweep.suite_text);
     for (const auto& [context, server] : preflight.server)
-      line.finish("Sweep " + sweep.plan.name + ": " + std::to_string(sweep.to_run.size()) + " of " + std::to_string(sweep.plan.variants.size()) +
+      events.note("Sweep " + sweep.plan.name + ": " + std::to_string(sweep.to_run.size()) + " of " + std::to_string(sweep.plan.variants.size()) +
                   " variants on " + server + (context.empty() ? "" : " (context " + context + ")") + " → " + dir->path().string());
     for (const auto& [context, cause] : preflight.unreachable)
       spdlog::error("context {} is unreachable, its variants fail: {}", context.empty() ? "(current)" : context, cause);
-
-    jobs::SweepEvents events;
-    events.note = [&](const std::string& s) { line.finish(s); };
-    events.live = [&](const std::string& s) { line.update(s); };
-    events.variant_done = variant_done;
     const auto outcome = jobs::run_sweep_on_kube(sweep.suite, sweep.plan, sweep.to_run, clusters, preflight, options, *dir, events);
-    spdlog::info("{} API requests", outcome.api_requests);
+    spdlog::info("{} API requests for {} variants", outcome.api_requests, sweep.to_run.size());
     interrupted_run = outcome.interrupted;
   }
   line.clear();
   if (interrupted_run) {
-    std::fprintf(stderr, "kubench: sweep interrupted; continue with: kubench sweep run%s --resume %s\n", f.kube_mode ? " --kube" : "",
-                 dir->path().string().c_str());
+    events.note(std::string("Sweep interrupted; continue with: kubench sweep run") + (f.kube_mode ? " --kube" : "") + " --resume " +
+                dir->path().string());
     raise_interrupt();
     return;
   }
@@ -161,7 +224,7 @@ void run_sweep(SweepRunFlags& f, GlobalOptions& global) {
   else std::cout << variant_table(sweep.plan, results, sweep.to_run).render();
   for (size_t i : sweep.to_run)
     if (!results.count(i) || results.at(i).status != "succeeded") global.exit_code = kExitFailed;
-  std::fprintf(stderr, "Results: %s (kubench sweep report %s)\n", dir->path().string().c_str(), dir->path().string().c_str());
+  events.note("Results: " + dir->path().string() + " (kubench sweep report " + dir->path().string() + ")");
 }
 
 void print_plan(const std::string& suite_path, const std::string& output) {
@@ -197,6 +260,7 @@ void add_sweep_command(CLI::App& app, GlobalOptions& global) {
   run->add_option("--jobs", f->jobs, "Without --kube: variants at once on this machine (default 1: they share its GPU)");
   run->add_option("--max-parallel", f->max_parallel, "At most this many variants at once in the whole sweep (default 0: free capacity decides)");
   run->add_option("--run-id", f->run_id, "Names this run's namespace and labels its objects (default sw-<time>)");
+  run->add_option("--metrics-listen", f->metrics_listen, "Serve the sweep's Prometheus metrics at http://ADDR/metrics while it runs (HOST:PORT)");
   run->add_flag("--keep", f->keep, "Keep the namespace, Jobs and pods afterwards (for inspection; Jobs still expire after 1 h)");
   run->add_flag("--follow-logs", f->follow_logs, "Stream each variant's log while it runs (-v shows it; one watch per variant)");
   run->add_option("--schedule-timeout", f->schedule_timeout, "Seconds an admitted pod may stay unschedulable (default 300)");

@@ -6,6 +6,7 @@ namespace kb::app {
 
 struct GlobalOptions {
   int verbosity = 0;
+  std::string log_format = "text";  // --log-format text|json
   int exit_code = 0;  // set by a command that finishes without throwing but must report failure
 };
 

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   kb::app::GlobalOptions global;
   app.add_flag("-v,--verbose", global.verbosity, "More logging on stderr (repeat for debug)");
+  app.add_option("--log-format", global.log_format, "text (default) or json: one JSON object per log line, for log collectors");
   app.footer("Exit codes: 0 ok, 1 failed benchmarks or checks, 2 usage or environment error, 130 interrupted.\n"
              "Docs: docs/cli.md");
 
@@ -50,5 +51,5 @@ int main(int argc, char** argv) {
 }
 
 namespace kb::app {
-void start_command(const GlobalOptions& global) { kb::setup_logging(global.verbosity); }
+void start_command(const GlobalOptions& global) { kb::setup_logging(global.verbosity, kb::parse_log_format(global.log_format)); }
 }  // namespace kb::app

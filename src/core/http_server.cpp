@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace kb {
 
@@ -493,6 +494,19 @@ HttpServerStats HttpServer::stats() const {
 
 std::unique_ptr<HttpTimer> HttpServer::make_timer() {
   return std::make_unique<HttpTimer>(std::make_unique<HttpTimer::Impl>(impl_->ioc));
+}
+
+ListenAddress parse_listen_address(std::string_view text, std::string_view flag) {
+  const auto bad = [&] {
+    return UsageError(std::string(flag) + " '" + std::string(text) + "': expected HOST:PORT with an IP address, e.g. 0.0.0.0:8080 (port 0: any free port)");
+  };
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) throw bad();
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const auto port = parse_int(text.substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535) throw bad();
+  return {host.empty() ? std::string("0.0.0.0") : std::string(host), static_cast<std::uint16_t>(*port)};
 }
 
 }  // namespace kb

@@ -16,6 +16,13 @@
 
 namespace kb {
 
+struct ListenAddress {
+  std::string host;  // an IP literal
+  std::uint16_t port = 0;
+};
+// "127.0.0.1:9096", "[::1]:0", ":8080" (all interfaces); UsageError naming `flag` otherwise.
+ListenAddress parse_listen_address(std::string_view text, std::string_view flag = "--listen");
+
 struct HttpServerOptions {
   std::string address = "127.0.0.1";  // an IPv4 or IPv6 literal
   std::uint16_t port = 0;              // 0: the system picks (see HttpServer::port())

@@ -104,7 +104,7 @@ void check_local_sweep(const SweepSuite& suite, const SweepPlan& plan, const std
 }
 
 SweepLocalOutcome run_sweep_locally(const SweepSuite& suite, const SweepPlan& plan, const std::vector<size_t>& to_run,
-                                    const SweepLocalOptions& options, SweepDirectory& dir, const SweepLocalEvents& events) {
+                                    const SweepLocalOptions& options, SweepDirectory& dir, const SweepEvents& events) {
   if (options.jobs < 1) throw UsageError("--jobs must be at least 1");
   const auto scratch = dir.path() / "local";
   check_local_sweep(suite, plan, to_run);
@@ -128,6 +128,10 @@ SweepLocalOutcome run_sweep_locally(const SweepSuite& suite, const SweepPlan& pl
   const double start = epoch_seconds();
 
   const auto live = [&] {  // under mutex
+    if (events.metrics) {
+      events.metrics->set_in_flight(running);
+      events.metrics->set_waiting(static_cast<int>(queue.size() - next));
+    }
     if (events.live)
       events.live("sweep " + plan.name + ": " + std::to_string(outcome.succeeded + outcome.failed) + "/" + std::to_string(to_run.size()) + " done (" +
                   std::to_string(outcome.failed) + " failed), " + std::to_string(running) + " running, " +
@@ -205,11 +209,16 @@ SweepLocalOutcome run_sweep_locally(const SweepSuite& suite, const SweepPlan& pl
       int number = 1;
       try {
         for (;; ++number) {
+          {
+            std::lock_guard lock(mutex);
+            if (events.metrics) events.metrics->created(v.target);
+            if (events.started) events.started(i, number);
+          }
           a = attempt(i, number);
           if (a.interrupted || a.outcome == Outcome::succeeded || !retry_can_fix(to_string(a.outcome)) || number > settings.retries) break;
           std::lock_guard lock(mutex);
-          if (events.note)
-            events.note(v.id + ": attempt " + std::to_string(number) + " failed (" + to_string(a.outcome) + ": " + a.message + "); retrying");
+          if (events.metrics) events.metrics->retried(v.target, to_string(a.outcome));
+          if (events.retrying) events.retrying(i, number, to_string(a.outcome), a.message);
         }
       } catch (const std::exception& e) {  // the program could not be started
         a = Attempt();
@@ -241,6 +250,7 @@ SweepLocalOutcome run_sweep_locally(const SweepSuite& suite, const SweepPlan& pl
       }
       r.log = a.log;
       dir.write_variant(r);
+      if (events.metrics) events.metrics->finished(r.target, r.failure_class, r.duration_s);
       (r.status == "succeeded" ? outcome.succeeded : outcome.failed)++;
       if (events.variant_done) events.variant_done(r);
       live();

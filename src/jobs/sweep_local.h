@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "jobs/sweep_events.h"
 #include "jobs/sweep_record.h"
 #include "jobs/sweep_suite.h"
 
@@ -17,12 +18,6 @@ namespace kb::jobs {
 struct SweepLocalOptions {
   int jobs = 1;                       // variants at once (a GPU is shared by all of them)
   std::filesystem::path kubench;      // this binary, for bench variants
-};
-
-struct SweepLocalEvents {
-  std::function<void(const std::string&)> note;
-  std::function<void(const std::string&)> live;
-  std::function<void(const VariantRecord&)> variant_done;
 };
 
 // The argv of a variant run here (substituted; {{ inputs }} is `inputs_dir`); UsageError when the
@@ -40,6 +35,6 @@ struct SweepLocalOutcome {
 };
 
 SweepLocalOutcome run_sweep_locally(const SweepSuite& suite, const SweepPlan& plan, const std::vector<size_t>& to_run,
-                                    const SweepLocalOptions& options, SweepDirectory& dir, const SweepLocalEvents& events);
+                                    const SweepLocalOptions& options, SweepDirectory& dir, const SweepEvents& events);
 
 }  // namespace kb::jobs

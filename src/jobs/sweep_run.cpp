@@ -267,12 +267,17 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
   const auto record = [&](VariantRecord r) {
     std::lock_guard lock(mutex);
     dir.write_variant(r);
+    if (events.metrics) events.metrics->finished(r.target, r.failure_class, r.duration_s);
     (r.status == "succeeded" ? outcome.succeeded : outcome.failed)++;
     ++finished;
     results[r.index] = r;
     if (events.variant_done) events.variant_done(r);
   };
-  const auto live = [&] {
+  const auto live = [&] {  // under mutex
+    if (events.metrics) {
+      events.metrics->set_in_flight(in_flight.load());
+      events.metrics->set_waiting(static_cast<int>(waiting.size()));
+    }
     if (!events.live) return;
     std::map<std::string, int> reasons;
     for (const auto& [i, why] : waiting) reasons[why]++;
@@ -413,15 +418,19 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
       std::lock_guard lock(mutex);
       const double now = epoch_seconds();
       for (size_t k : decided.admit) {
-        const size_t i = cr.job_variant.at((*pending[k])["metadata"]["name"].get<std::string>());
+        const auto& job = *pending[k];
+        const size_t i = cr.job_variant.at(job["metadata"]["name"].get<std::string>());
         cr.admitted.insert(i);
         waiting.erase(i);
         admitted_at.emplace(i, now);
         ++in_flight;
+        if (events.metrics) events.metrics->created(plan.variants[i].target);
+        const auto attempt = parse_int(job["metadata"]["annotations"].value(kAttemptAnnotation, "1")).value_or(1);
+        if (events.started) events.started(i, static_cast<int>(attempt));
       }
       for (const auto& [k, why] : decided.waiting) {
         const size_t i = cr.job_variant.at((*pending[k])["metadata"]["name"].get<std::string>());
-        if (!waiting.count(i) || waiting[i] != why) spdlog::info("{} waits: {}", plan.variants[i].id, why);
+        if ((!waiting.count(i) || waiting[i] != why) && events.waiting) events.waiting(i, why);
         waiting[i] = why;
         first_reason.emplace(i, why);
       }
@@ -438,9 +447,8 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
       }
       if (!retry_can_fix(to_string(failed.outcome)) || failed.attempts > settings.retries) return std::nullopt;
       auto vj = render_variant_job(suite, plan.variants[i], i, failed.attempts + 1, where);
-      if (events.note)
-        events.note(plan.variants[i].id + ": attempt " + std::to_string(failed.attempts) + " failed (" + to_string(failed.outcome) + ": " +
-                    failed.message + "); retrying (" + std::to_string(settings.retries - failed.attempts + 1) + " left)");
+      if (events.metrics) events.metrics->retried(plan.variants[i].target, to_string(failed.outcome));
+      if (events.retrying) events.retrying(i, failed.attempts, to_string(failed.outcome), failed.message);
       std::lock_guard lock(mutex);
       cr.job_variant[vj.job["metadata"]["name"].get<std::string>()] = i;
       return vj.job;

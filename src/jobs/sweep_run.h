@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "jobs/sweep_events.h"
 #include "jobs/sweep_record.h"
 #include "jobs/sweep_suite.h"
 #include "kube/client.h"
@@ -32,12 +33,6 @@ struct SweepRunOptions {
   double schedule_timeout_seconds = 300;
   double cleanup_timeout_seconds = 120;
   long ttl_seconds = 3600;
-};
-
-struct SweepEvents {
-  std::function<void(const std::string&)> note;              // plain progress lines
-  std::function<void(const std::string&)> live;              // the live status line (a TTY rewrites it)
-  std::function<void(const VariantRecord&)> variant_done;    // after its file is written
 };
 
 // What preflight found: the clusters that will run, and the variants that cannot (their context

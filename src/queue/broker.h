@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "queue/histogram.h"
+#include "core/histogram.h"
 #include "queue/ids.h"
 
 namespace kb::queue {

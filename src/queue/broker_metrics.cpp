@@ -1,6 +1,6 @@
 #include "queue/broker_metrics.h"
 
-#include "queue/prometheus_text.h"
+#include "core/prometheus_text.h"
 
 namespace kb::queue {
 

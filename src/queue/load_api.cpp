@@ -11,17 +11,6 @@ namespace kb::queue {
 
 using nlohmann::json;
 
-ListenAddress parse_listen_address(std::string_view text, std::string_view flag) {
-  auto bad = [&] { return UsageError(std::string(flag) + " '" + std::string(text) + "': expected HOST:PORT with an IP address (port 0: any free port)"); };
-  auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) throw bad();
-  std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  auto port = parse_int(text.substr(colon + 1));
-  if (host.empty() || !port || *port < 0 || *port > 65535) throw bad();
-  return {std::string(host), static_cast<std::uint16_t>(*port)};
-}
-
 namespace {
 HttpReply json_response(const json& doc) {
   return HttpReply{200, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", "application/json", {}};

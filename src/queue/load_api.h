@@ -12,17 +12,12 @@ namespace kb {
 class HttpServer;
 }
 
+#include "core/http_server.h"  // ListenAddress
+
 namespace kb::queue {
 
 class LoadClient;
 class LoadStats;
-
-struct ListenAddress {
-  std::string host;  // an IP literal
-  std::uint16_t port = 0;
-};
-// "127.0.0.1:9096", "[::1]:0", "0.0.0.0:9096"; throws UsageError naming `flag`.
-ListenAddress parse_listen_address(std::string_view text, std::string_view flag = "--listen");
 
 class LoadApi {
  public:

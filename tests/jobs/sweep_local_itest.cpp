@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <regex>
 #include <nlohmann/json.hpp>
 
 #include "core/files.h"
+#include "core/text.h"
 #include "support/kubench_process.h"
+#include "support/raw_http.h"
 #include "support/sweep_records.h"
 #include "support/test_support.h"
 
@@ -132,6 +135,54 @@ workload:
   EXPECT_EQ(read_file(out / "variants" / "0000.json"), first);
   EXPECT_EQ(test::sweep_records(out).size(), 4u);
   EXPECT_NE(r.stderr_text.find("3 of 4 variants on this machine"), std::string::npos) << r.stderr_text;
+}
+
+TEST_F(SweepLocal, JsonLogLinesAndPrometheusMetricsWhileItRuns) {
+  // Variant 0 runs until the test lets it finish, so the metrics are read mid-sweep.
+  auto path = suite(R"(schema: kubench/sweep/v1
+targets: {here: {}}
+matrix: {n: [0, 1]}
+workload:
+  container:
+    local: [sh, -c, 'if [ {{ n }} = 0 ]; then while [ ! -e go ]; do sleep 0.05; done; fi; echo "{\"n\": {{ n }}}"']
+)");
+  test::Kubench child("sweep", {"--log-format", "json", "sweep", "run", path.string(), "--out", (dir / "out").string(), "--jobs", "2",
+                                "--metrics-listen", "127.0.0.1:0", "--run-id", "t-metrics"},
+                      dir);
+  int port = 0;
+  ASSERT_TRUE(test::eventually([&] {
+    std::smatch m;
+    const auto err = child.err();
+    if (std::regex_search(err, m, std::regex("Metrics on http://127.0.0.1:([0-9]+)/metrics"))) port = std::stoi(m[1]);
+    return port != 0;
+  })) << child.err();
+  ASSERT_TRUE(test::eventually([&] { return child.err().find("\"n=1@here\"") != std::string::npos &&
+                                            child.err().find("variant finished") != std::string::npos; }))
+      << child.err();
+  test::RawHttp http(port);
+  const auto page = http.request("GET", "/metrics");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("kubench_sweep_variants_in_flight{sweep=\"t-metrics\"} 1\n"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("kubench_sweep_variants_created_total{sweep=\"t-metrics\",target=\"here\"} 2\n"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("kubench_sweep_variants_succeeded_total{sweep=\"t-metrics\",target=\"here\"} 1\n"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("kubench_sweep_variant_duration_seconds_count{sweep=\"t-metrics\",target=\"here\"} 1\n"), std::string::npos)
+      << page.body;
+  write_file_atomic(dir / "go", "");
+  EXPECT_EQ(child.wait().exit_code, 0) << child.err();
+  // Every line of stderr is a JSON object with the sweep's id; the variant lines name the variant.
+  int finished = 0;
+  for (const auto& line : split(child.err(), '\n')) {
+    if (line.empty()) continue;
+    const auto j = json::parse(line);
+    EXPECT_EQ(j["sweep"], "t-metrics") << line;
+    EXPECT_TRUE(j.contains("time") && j.contains("level") && j.contains("msg")) << line;
+    if (j["msg"] == "variant finished") {
+      ++finished;
+      EXPECT_EQ(j["status"], "succeeded");
+      EXPECT_TRUE(j["variant"] == "n=0@here" || j["variant"] == "n=1@here") << line;
+    }
+  }
+  EXPECT_EQ(finished, 2);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace kb::queue {
+namespace kb {
 
 class Histogram {
  public:
@@ -25,4 +25,4 @@ class Histogram {
 // Seconds, from half a millisecond (the broker's own overhead) to half an hour (a long transcode).
 std::vector<double> duration_buckets();
 
-}  // namespace kb::queue
+}  // namespace kb

@@ -1,9 +1,9 @@
-#include "queue/prometheus_text.h"
+#include "core/prometheus_text.h"
 
 #include <charconv>
 #include <cmath>
 
-namespace kb::queue {
+namespace kb {
 
 std::string escape_label_value(std::string_view value) {
   std::string out;
@@ -97,4 +97,4 @@ void PrometheusText::histogram(std::string_view name, const Labels& labels, cons
   sample(base + "_count", labels, h.count());
 }
 
-}  // namespace kb::queue
+}  // namespace kb

@@ -1,8 +1,8 @@
-#include "queue/histogram.h"
+#include "core/histogram.h"
 
 #include <algorithm>
 
-namespace kb::queue {
+namespace kb {
 
 Histogram::Histogram(std::vector<double> upper_bounds) : bounds_(std::move(upper_bounds)), counts_(bounds_.size() + 1, 0) {}
 
@@ -25,4 +25,4 @@ std::vector<double> duration_buckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800};
 }
 
-}  // namespace kb::queue
+}  // namespace kb

@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "queue/histogram.h"
+#include "core/histogram.h"
 
-namespace kb::queue {
+namespace kb {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
@@ -33,4 +33,4 @@ std::string escape_label_value(std::string_view value);  // \ " and newline
 std::string escape_help(std::string_view text);          // \ and newline
 std::string format_sample_value(double value);           // shortest exact form; +Inf, -Inf, NaN
 
-}  // namespace kb::queue
+}  // namespace kb
