@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/interrupt.h"
@@ -80,6 +81,11 @@ class ClusterState {
     std::lock_guard lock(mutex_);
     return error_;
   }
+  // Changes with every event: admission that saw this generation need not look again.
+  std::uint64_t generation() {
+    std::lock_guard lock(mutex_);
+    return generation_;
+  }
 
  private:
   static std::string key(const json& o) {
@@ -99,6 +105,7 @@ class ClusterState {
       try {
         client_.list_watch(r, "", o, [&](const kube::WatchEvent& e) {
           std::lock_guard lock(mutex_);
+          ++generation_;
           if (e.type == "SYNC") {
             into.clear();
             for (const auto& item : e.object) into[key(item)] = item;
@@ -122,6 +129,7 @@ class ClusterState {
   std::mutex mutex_;
   std::map<std::string, json> nodes_, pods_;
   int synced_ = 0;
+  std::uint64_t generation_ = 0;
   std::string error_;
   std::atomic<bool> cancel_{false};
   std::vector<std::thread> threads_;
@@ -210,6 +218,14 @@ SweepPreflight preflight_sweep(const SweepSuite& suite, const std::vector<size_t
     } catch (const CheckFailed& e) {
       throw EnvironmentError(context_name(context) + ": " + e.what());
     }
+    // A PriorityClass the suite names must exist (the API server would refuse every pod).
+    std::set<std::string> classes;
+    for (size_t i : indices)
+      if (auto c = settings_for(suite, plan.variants[i]).priority_class; !c.empty()) classes.insert(c);
+    for (const auto& c : classes)
+      if (!cluster.client->get_if_exists(kube::resources::priority_classes, "", c))
+        throw UsageError("priorityClassName " + c + ": the cluster has no such PriorityClass (" + context_name(context) +
+                         "; kubectl get priorityclasses lists them)");
     // Every target of this context: a Ready node that matches it and has what it requests.
     const auto nodes = list_items(*cluster.client, kube::resources::nodes);
     std::set<std::string> targets;
@@ -382,7 +398,12 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
       o.jobs.push_back(std::move(vj.job));
     }
 
-    o.admit = [&, requests](const std::vector<const json*>& pending, int) {
+    // The plan only changes when the cluster, the sweep's own count or the queue does.
+    std::tuple<std::uint64_t, int, size_t> last_seen{~std::uint64_t{0}, -1, 0};
+    o.admit = [&, requests, last_seen](const std::vector<const json*>& pending, int) mutable -> std::vector<size_t> {
+      const std::tuple<std::uint64_t, int, size_t> now_seen{cr.state->generation(), in_flight.load(), pending.size()};
+      if (now_seen == last_seen) return {};
+      last_seen = now_seen;
       AdmissionInput in;
       const auto nodes = cr.state->nodes();
       const auto pods = cr.state->pods();

@@ -33,6 +33,7 @@ inline const Resource config_maps{"", "v1", "configmaps", true};
 inline const Resource jobs{"batch", "v1", "jobs", true};
 inline const Resource deployments{"apps", "v1", "deployments", true};
 inline const Resource network_policies{"networking.k8s.io", "v1", "networkpolicies", true};
+inline const Resource priority_classes{"scheduling.k8s.io", "v1", "priorityclasses", false};
 }  // namespace resources
 
 // "/api/v1/namespaces/ns/pods/name/log", "/apis/batch/v1/jobs"...

@@ -260,6 +260,38 @@ matrix:
   expect_nothing_left("t-sw-int");
 }
 
+TEST_F(SweepKube, AnUnreachableContextFailsItsVariantsAndTheRestRun) {
+  // The admin kubeconfig plus a context whose server refuses connections.
+  auto config = read_file(env["KUBENCH_CLUSTER_ADMIN_KUBECONFIG"]);
+  config.replace(config.find("clusters:\n") + 10, 0, "- name: dead\n  cluster:\n    server: https://127.0.0.1:1\n");
+  config.replace(config.find("contexts:\n") + 10, 0, "- name: dead\n  context:\n    cluster: dead\n    user: kubench-admin\n");
+  write_file_atomic(dir / "two.kubeconfig", config);
+  auto path = suite("two", R"(schema: kubench/sweep/v1
+targets:
+  here: {}
+  away: {context: dead}
+matrix: {n: [0, 1]}
+workload:
+  container: {image: kubench.local/busybox:1, imagePullPolicy: Never, command: [sh, -c, 'echo "{\"n\": {{ n }}}"']}
+)");
+  auto r = test::run_kubench({"sweep", "run", "--kube", "--kubeconfig", (dir / "two.kubeconfig").string(), path.string(), "--out",
+                              (dir / "out").string(), "--run-id", "t-sw-two"},
+                             {}, 600);
+  EXPECT_EQ(r.exit_code, 1) << r.stderr_text;
+  const auto recs = test::sweep_records(dir / "out");
+  ASSERT_EQ(recs.size(), 4u) << r.stderr_text;
+  for (const auto& x : recs) {
+    if (x["target"] == "here") {
+      EXPECT_EQ(x["status"], "succeeded") << x.dump();
+    } else {
+      EXPECT_EQ(x["failure_class"], "unreachable") << x.dump();
+      EXPECT_EQ(x["context"], "dead");
+      EXPECT_NE(x["message"].get<std::string>().find("context dead is unreachable"), std::string::npos) << x.dump();
+    }
+  }
+  expect_nothing_left("t-sw-two");
+}
+
 TEST_F(SweepKube, ATargetNoNodeSatisfiesIsAnErrorBeforeAnythingIsCreated) {
   auto path = suite("nogpu", R"(schema: kubench/sweep/v1
 targets: {h100: {nodeSelector: {nvidia.com/gpu.product: H100}, resources: {limits: {nvidia.com/gpu: 1}}}}
@@ -273,6 +305,16 @@ workload: {container: {image: kubench.local/busybox:1}}
       << r.stderr_text;
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
   expect_nothing_left("t-sw-none");
+  // A PriorityClass the cluster does not have.
+  path = suite("noclass", R"(schema: kubench/sweep/v1
+defaults: {priorityClassName: no-such-class}
+targets: {any: {}}
+workload: {container: {image: kubench.local/busybox:1}}
+)");
+  r = test::run_kubench(args({path.string(), "--out", (dir / "out").string(), "--run-id", "t-sw-none"}), {}, 120);
+  EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("priorityClassName no-such-class: the cluster has no such PriorityClass"), std::string::npos) << r.stderr_text;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
 }
 
 }  // namespace

@@ -85,6 +85,14 @@ TEST_F(SweepLocal, WorkloadsThatCannotRunHereAreRefusedBeforeAnythingIsWritten) 
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.stderr_text.find("variant n=1@a: no parameter 'm' for {{ m }}"), std::string::npos) << r.stderr_text;
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+  path = suite("schema: kubench/sweep/v1\ncolour: blue\ntargets: {a: {}}\nworkload: {container: {local: [true]}}\n");
+  r = test::run_kubench({"sweep", "run", path.string(), "--out", (dir / "out").string()}, {}, 60);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("suite.yaml:2: colour: unknown key"), std::string::npos) << r.stderr_text;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+  r = test::run_kubench({"sweep", "run", (dir / "missing.yaml").string()}, {}, 60);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("missing.yaml: no such file"), std::string::npos) << r.stderr_text;
 }
 
 TEST_F(SweepLocal, BenchVariantsRunKubenchBench) {
