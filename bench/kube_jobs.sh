@@ -8,14 +8,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build/dev}
 shift || true
 counts=("${@:-50 200}")
-state=/tmp/kubench-bench-cluster
-tests/cluster/up.sh "$state" >/dev/null
-trap 'tests/cluster/down.sh "$state" >/dev/null' EXIT
-set -a; source "$state/env"; set +a
-kubectl=${KUBENCH_CLUSTER_KUBECTL:-$(command -v kubectl || true)}
-[ -n "$kubectl" ] || { echo "no kubectl: tests/cluster/build-k8s.sh builds one" >&2; exit 2; }
-image=$KUBENCH_CLUSTER_BUSYBOX_IMAGE
-work=$(mktemp -d)
+source bench/bench_cluster.sh
 
 new_ns() { "$kubectl" --kubeconfig "$KUBECONFIG" create namespace "$1" >/dev/null; }
 del_ns() { "$kubectl" --kubeconfig "$KUBECONFIG" delete namespace "$1" --wait=true >/dev/null; }

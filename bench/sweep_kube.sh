@@ -16,14 +16,7 @@ build=${1:-build/ci}
 shift || true
 counts=("${@:-50 200}")
 kubench=$(realpath "$build/kubench")
-state=/tmp/kubench-bench-cluster
-tests/cluster/up.sh "$state" >/dev/null
-trap 'tests/cluster/down.sh "$state" >/dev/null' EXIT
-set -a; source "$state/env"; set +a
-kubectl=${KUBENCH_CLUSTER_KUBECTL:-$(command -v kubectl || true)}
-[ -n "$kubectl" ] || { echo "no kubectl: tests/cluster/build-k8s.sh builds one" >&2; exit 2; }
-image=$KUBENCH_CLUSTER_BUSYBOX_IMAGE
-work=$(mktemp -d)
+source bench/bench_cluster.sh
 k() { "$kubectl" --kubeconfig "$KUBECONFIG" "$@"; }
 
 jobs_yaml() {  # N Jobs like the sweep's: busybox printing one JSON line
