@@ -300,10 +300,10 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
     std::string text = "sweep " + plan.name + ": " + std::to_string(finished) + "/" + std::to_string(total) + " done (" +
                        std::to_string(outcome.failed) + " failed), " + std::to_string(in_flight.load()) + " in flight, " +
                        std::to_string(waiting.size()) + " waiting";
-    if (!reasons.empty()) {
-      auto top = std::max_element(reasons.begin(), reasons.end(), [](auto& a, auto& b) { return a.second < b.second; });
-      text += " (" + top->first + ")";
-    }
+    // Why, for every waiting variant: the reasons are per target, so there are few.
+    std::string why;
+    for (const auto& [reason, n] : reasons) why += (why.empty() ? "" : "; ") + reason + (reasons.size() > 1 ? " ×" + std::to_string(n) : "");
+    if (!why.empty()) text += " (" + why + ")";
     events.live(text);
   };
 

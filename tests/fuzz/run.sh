@@ -18,8 +18,8 @@ mkdir -p "$work/corpus"
 sources=(
   "$here/queue_request_fuzz.cpp"
   "$root/src/core/http_router.cpp" "$root/src/core/text.cpp"
-  "$root/src/queue/broker.cpp" "$root/src/queue/broker_metrics.cpp" "$root/src/queue/histogram.cpp"
-  "$root/src/queue/ids.cpp" "$root/src/queue/prometheus_text.cpp" "$root/src/queue/protocol.cpp"
+  "$root/src/queue/broker.cpp" "$root/src/queue/broker_metrics.cpp" "$root/src/core/histogram.cpp"
+  "$root/src/queue/ids.cpp" "$root/src/core/prometheus_text.cpp" "$root/src/queue/protocol.cpp"
 )
 echo "fuzz: building in $work" >&2
 # One object per source, so a compiler cache (dev.sh test sets CCACHE_DIR) makes a rebuild take seconds.

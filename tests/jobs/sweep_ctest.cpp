@@ -36,7 +36,17 @@ class SweepKube : public ::testing::Test {
   // The node as two GPU classes sharing two fake GPUs.
   void give_node_two_fake_gpus() {
     const auto node = env["KUBENCH_CLUSTER_NODE"];
-    admin->patch(kube::resources::nodes, "", node, {{"metadata", {{"labels", {{"kubench.test/a", "yes"}, {"kubench.test/b", "yes"}}}}}},
+    // And the labels NVIDIA's GPU feature discovery would give it, for the variants' records.
+    admin->patch(kube::resources::nodes, "", node,
+                 {{"metadata",
+                   {{"labels",
+                     {{"kubench.test/a", "yes"},
+                      {"kubench.test/b", "yes"},
+                      {"nvidia.com/gpu.product", "Fake-GPU-80GB"},
+                      {"nvidia.com/cuda.driver.major", "550"},
+                      {"nvidia.com/cuda.driver.minor", "54"},
+                      {"nvidia.com/cuda.driver.rev", "15"},
+                      {"nvidia.com/gpu.sharing-strategy", "time-slicing"}}}}}},
                  kube::PatchType::merge);
     admin->patch(kube::resources::nodes, "", node, {{"status", {{"capacity", {{"example.com/gpu", "2"}}}}}}, kube::PatchType::merge, false,
                  "status");
@@ -99,6 +109,9 @@ matrix:
   for (const auto& x : recs) {
     EXPECT_EQ(x["status"], "succeeded") << x.dump();
     EXPECT_EQ(x["node"], env["KUBENCH_CLUSTER_NODE"]);
+    EXPECT_EQ(x["gpu_product"], "Fake-GPU-80GB");
+    EXPECT_EQ(x["gpu_driver"], "550.54.15");
+    EXPECT_EQ(x["sharing"], "time-slicing");
     const double start = x["result"]["start"].get<double>();
     if (x["params"]["n"] == "5") latest_high = std::max(latest_high, start);
     else earliest_other = std::min(earliest_other, start);
