@@ -33,8 +33,23 @@ class SweepKube : public ::testing::Test {
 
   SweepKube() : admin(test::cluster_admin(env)) {}
 
+  // The node as the other cluster tests expect it: no GPU labels, no fake GPUs.
+  void TearDown() override {
+    if (!gave_gpus_) return;
+    json labels = json::object();
+    for (const char* k : {"kubench.test/a", "kubench.test/b", "nvidia.com/gpu.product", "nvidia.com/cuda.driver.major", "nvidia.com/cuda.driver.minor",
+                          "nvidia.com/cuda.driver.rev", "nvidia.com/gpu.sharing-strategy"})
+      labels[k] = nullptr;
+    const auto node = env["KUBENCH_CLUSTER_NODE"];
+    admin->patch(kube::resources::nodes, "", node, {{"metadata", {{"labels", labels}}}}, kube::PatchType::merge);
+    admin->patch(kube::resources::nodes, "", node, {{"status", {{"capacity", {{"example.com/gpu", nullptr}}}}}}, kube::PatchType::merge, false,
+                 "status");
+  }
+  bool gave_gpus_ = false;
+
   // The node as two GPU classes sharing two fake GPUs.
   void give_node_two_fake_gpus() {
+    gave_gpus_ = true;
     const auto node = env["KUBENCH_CLUSTER_NODE"];
     // And the labels NVIDIA's GPU feature discovery would give it, for the variants' records.
     admin->patch(kube::resources::nodes, "", node,
