@@ -291,8 +291,14 @@ struct JobRun::Impl {
     if (events.finished) events.finished(t.result);
   }
 
-  // The next attempt: a fresh Job, waiting for admission like any other.
+  // The next attempt: a fresh Job, waiting for admission like any other. The failed attempt's
+  // Job goes (a pod still pending could otherwise start beside the retry).
   void restart(Target& t, json job) {
+    try {
+      client.remove(kube::resources::jobs, ns, t.job_name, "Background");
+    } catch (const std::exception& e) {
+      spdlog::warn("cannot delete Job {} of the failed attempt: {}", t.job_name, e.what());
+    }
     TargetResult fresh;
     fresh.case_name = t.result.case_name;
     fresh.node = t.spec->node;
@@ -305,6 +311,7 @@ struct JobRun::Impl {
     t.view.reset();
     t.job = json();
     t.last_status.clear();
+    t.following.clear();
     jobs.push_back(std::move(job));
     job_applied.push_back(false);
   }
@@ -583,7 +590,11 @@ RunReport JobRun::run() {
 
   if (created && !options_.keep && (own || !applied.empty())) {
     // The user's Ctrl-C has been handled by stopping the run; a second one stops the cleanup.
-    clear_interrupt();
+    // Several runs at once (a sweep's contexts) share one Ctrl-C: their owner clears it once all
+    // have stopped, so that none of them swallows or re-raises it for the others.
+    if (options_.stop)
+      for (int i = 0; i < 100 && interrupted(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    else clear_interrupt();
     impl.note("Deleting " + what + (report.interrupted ? " (interrupted; Ctrl-C again to leave it)" : ""));
     try {
       if (own) delete_namespace_and_wait(client_, impl.ns, options_.cleanup_timeout_seconds, events_.note);
@@ -595,7 +606,7 @@ RunReport JobRun::run() {
     } catch (const Error& e) {
       spdlog::error("{}", e.what());
     }
-    if (report.interrupted) raise_interrupt();  // main() still reports 130
+    if (report.interrupted && !options_.stop) raise_interrupt();  // main() still reports 130
   } else if (created && options_.keep) {
     impl.note("Kept " + what + " (--keep); delete with: " + by_hand);
   } else if (!own) {

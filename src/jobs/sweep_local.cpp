@@ -192,7 +192,7 @@ SweepLocalOutcome run_sweep_locally(const SweepSuite& suite, const SweepPlan& pl
     return a;
   };
 
-  const auto worker = [&] {
+  const auto work = [&] {
     for (;;) {
       size_t i = 0;
       {
@@ -256,9 +256,20 @@ SweepLocalOutcome run_sweep_locally(const SweepSuite& suite, const SweepPlan& pl
       live();
     }
   };
+  std::exception_ptr failure;  // the first error of a worker (e.g. the directory became unwritable)
+  const auto worker = [&] {
+    try {
+      work();
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!failure) failure = std::current_exception();
+      stop.store(true);
+    }
+  };
   std::vector<std::thread> workers;
   for (int k = 0; k < std::min<int>(options.jobs, static_cast<int>(queue.size())); ++k) workers.emplace_back(worker);
   for (auto& t : workers) t.join();
+  if (failure) std::rethrow_exception(failure);
   outcome.interrupted = stop.load() || interrupted();
   dir.write_summary(plan, dir.read_variants());
   return outcome;

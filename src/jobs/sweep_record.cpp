@@ -171,7 +171,7 @@ void SweepDirectory::create(const SweepPlan& plan, const std::string& suite_text
     throw EnvironmentError(dir_.string() + " already holds a sweep; continue it with --resume " + dir_.string() + " or pick another --out");
   ensure_writable_dir(dir_ / "variants");
   write_file_atomic(dir_ / "suite.yaml", suite_text);
-  write_file_atomic(dir_ / "plan.json", to_json(plan).dump(2) + "\n");
+  write_file_atomic(dir_ / "plan.json", to_json(plan).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 SweepPlan SweepDirectory::load_plan() const {
@@ -187,7 +187,7 @@ SweepPlan SweepDirectory::load_plan() const {
 }
 
 void SweepDirectory::write_variant(const VariantRecord& r) {
-  write_file_atomic(dir_ / "variants" / variant_file_name(r.index), to_json(r).dump(2) + "\n");
+  write_file_atomic(dir_ / "variants" / variant_file_name(r.index), to_json(r).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 std::map<size_t, VariantRecord> SweepDirectory::read_variants() const {
@@ -262,7 +262,7 @@ std::string sweep_results_csv(const SweepPlan& plan, const std::map<size_t, Vari
 }
 
 void SweepDirectory::write_summary(const SweepPlan& plan, const std::map<size_t, VariantRecord>& results) const {
-  write_file_atomic(dir_ / "sweep.json", sweep_summary(plan, results).dump(2) + "\n");
+  write_file_atomic(dir_ / "sweep.json", sweep_summary(plan, results).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
   write_file_atomic(dir_ / "results.csv", sweep_results_csv(plan, results));
 }
 

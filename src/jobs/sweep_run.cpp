@@ -213,6 +213,7 @@ SweepPreflight preflight_sweep(const SweepSuite& suite, const std::vector<size_t
     if (!suite.inputs.files.empty()) checks.push_back({"create", "", "configmaps", "", ns});
     if (suite.network_none) checks.push_back({"create", "networking.k8s.io", "networkpolicies", "", ns});
     checks.push_back({"list", "", "nodes", "", ""});
+    checks.push_back({"watch", "", "nodes", "", ""});
     try {
       kube::require_permissions(*cluster.client, checks);
     } catch (const CheckFailed& e) {
@@ -275,6 +276,7 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
   std::map<size_t, std::string> first_reason;  // variant → why it waited first
   std::map<size_t, double> admitted_at;       // variant → when its first attempt was admitted
   std::atomic<int> in_flight{0};
+  std::mutex admission_mutex;
   std::atomic<bool> stop{false};
   const double start = epoch_seconds();
   const size_t total = to_run.size();
@@ -401,6 +403,11 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
     // The plan only changes when the cluster, the sweep's own count or the queue does.
     std::tuple<std::uint64_t, int, size_t> last_seen{~std::uint64_t{0}, -1, 0};
     o.admit = [&, requests, last_seen](const std::vector<const json*>& pending, int) mutable -> std::vector<size_t> {
+      // A watch that died leaves a frozen picture of the cluster: variants would wait forever.
+      if (auto dead = cr.state->error(); !dead.empty()) throw EnvironmentError(context_name(cr.context) + ": watching the cluster failed: " + dead);
+      // One context at a time, from reading the in-flight count to raising it: --max-parallel
+      // holds across contexts.
+      std::lock_guard admitting(admission_mutex);
       const std::tuple<std::uint64_t, int, size_t> now_seen{cr.state->generation(), in_flight.load(), pending.size()};
       if (now_seen == last_seen) return {};
       last_seen = now_seen;
@@ -461,12 +468,13 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
     o.retry = [&](const TargetResult& failed) -> std::optional<json> {
       const size_t i = static_cast<size_t>(variant_index_of_case(failed.case_name));
       const auto settings = settings_for(suite, plan.variants[i]);
+      // A final failure leaves the count to `finished`; a retry waits for admission again.
+      if (!retry_can_fix(to_string(failed.outcome)) || failed.attempts > settings.retries) return std::nullopt;
       {
         std::lock_guard lock(mutex);
         cr.admitted.erase(i);
         --in_flight;
       }
-      if (!retry_can_fix(to_string(failed.outcome)) || failed.attempts > settings.retries) return std::nullopt;
       auto vj = render_variant_job(suite, plan.variants[i], i, failed.attempts + 1, where);
       if (events.metrics) events.metrics->retried(plan.variants[i].target, to_string(failed.outcome));
       if (events.retrying) events.retrying(i, failed.attempts, to_string(failed.outcome), failed.message);
@@ -510,6 +518,18 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
       record(std::move(r));
     };
     cr.report = JobRun(client, o, ev).run();
+    // A run that failed after it started (a Job refused by a quota or webhook, a watch that died)
+    // says why in the targets it could not finish; they stay without a record (--resume runs them).
+    if (!cr.report.interrupted) {
+      std::string cause;
+      int unfinished = 0;
+      for (const auto& t : cr.report.targets) {
+        const int i = variant_index_of_case(t.case_name);
+        std::lock_guard lock(mutex);
+        if (i >= 0 && !results.count(static_cast<size_t>(i))) ++unfinished, cause = t.message;
+      }
+      if (unfinished > 0) cr.error = std::to_string(unfinished) + " variants did not finish: " + cause;
+    }
   };
 
   std::vector<std::thread> threads;
@@ -527,6 +547,7 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
       if (run->report.interrupted) stop.store(true);
     });
   // One Ctrl-C stops every context's run (each one cleans up after itself).
+  bool user_interrupted = false;
   for (;;) {
     bool all = true;
     {
@@ -534,12 +555,18 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
       for (auto& cr : runs) all = all && cr->done;
     }
     if (all) break;
-    if (interrupted()) stop.store(true);
+    // The first Ctrl-C stops every run; cleared so that they can clean up, and a second one
+    // (left set) abandons the cleanup.
+    if (!stop.load() && interrupted()) {
+      stop.store(true);
+      user_interrupted = true;
+      clear_interrupt();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   for (auto& t : threads) t.join();
 
-  outcome.interrupted = stop.load() || interrupted();
+  outcome.interrupted = user_interrupted || stop.load() || interrupted();
   for (auto& cr : runs) {
     outcome.api_requests += clusters.at(cr->context).client->transport().stats().requests;
     if (!cr->error.empty()) {
