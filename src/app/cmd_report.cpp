@@ -56,6 +56,7 @@ Report load_report(const ReportFlags& f, bool sweep_only) {
 }
 
 void show(const ReportFlags& f, bool sweep_only) {
+  if (f.output != "html") parse_output_format(f.output, {OutputFormat::table, OutputFormat::json, OutputFormat::csv});
   if (f.min && f.max) throw UsageError("--min or --max, not both");
   if ((f.min || f.max) && f.by.empty()) throw UsageError("--min and --max go with --by METRIC");
   const auto report = load_report(f, sweep_only);
@@ -90,7 +91,6 @@ void add_report_command(CLI::App& app, GlobalOptions& global) {
               "  kubench report sweeps/quant -o html --out quant.html\nDocs: docs/results.md#report");
   cmd->callback([f, &global] {
     start_command(global);
-    if (f->output != "html") parse_output_format(f->output, {OutputFormat::table, OutputFormat::json, OutputFormat::csv});
     show(*f, false);
   });
 }
@@ -103,7 +103,6 @@ void add_sweep_report_command(CLI::App* sweep, GlobalOptions& global) {
               "  kubench sweep report sweeps/quant -o html --out quant.html\nDocs: docs/sweep.md#report");
   cmd->callback([f, &global] {
     start_command(global);
-    if (f->output != "html") parse_output_format(f->output, {OutputFormat::table, OutputFormat::json, OutputFormat::csv});
     show(*f, true);
   });
 }

@@ -49,9 +49,7 @@ std::map<std::string, jobs::SweepCluster> connect_contexts(const jobs::SweepSuit
                                                            const jobs::SweepPlan& plan, const KubeFlags& flags) {
   std::map<std::string, jobs::SweepCluster> out;
   for (size_t i : to_run) {
-    std::string context;
-    for (const auto& t : suite.targets)
-      if (t.name == plan.variants[i].target) context = t.context;
+    const std::string context = jobs::find_target(suite, plan.variants[i].target).context;
     if (out.count(context)) continue;
     auto& c = out[context];
     c.context = context;

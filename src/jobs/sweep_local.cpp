@@ -66,14 +66,11 @@ std::vector<std::string> local_command(const SweepSuite& suite, const SweepVaria
                                        const fs::path& inputs_dir) {
   const auto& w = suite.workload;
   const std::map<std::string, std::string> builtins = {{"inputs", inputs_dir.string()}};
-  const auto text = [&](const char* key, const std::string& fallback) {
-    return w.contains(key) ? substitute_params(w[key].get<std::string>(), v, builtins) : fallback;
-  };
+  const auto text = [&](const char* key, const std::string& fallback) { return workload_text(suite, v, key, fallback, builtins); };
   if (suite.workload_kind == "container") {
     if (!w.contains("local"))
       throw UsageError(suite.file + ": workload.container has no `local` command to run on this machine (run it with --kube, or add local: [...])");
-    std::vector<std::string> argv;
-    for (const auto& a : w["local"]) argv.push_back(substitute_params(a.get<std::string>(), v, builtins));
+    const auto argv = workload_list(suite, v, "local", builtins);
     if (argv.empty()) throw UsageError(suite.file + ": workload.container.local is empty");
     return argv;
   }
@@ -84,7 +81,7 @@ std::vector<std::string> local_command(const SweepSuite& suite, const SweepVaria
     if (w.contains("clips")) argv.insert(argv.end(), {"--clips", text("clips", "")});
     if (w.contains("tests")) {
       std::string tests;
-      for (const auto& t : w["tests"]) tests += (tests.empty() ? "" : ",") + substitute_params(t.get<std::string>(), v, builtins);
+      for (const auto& t : workload_list(suite, v, "tests", builtins)) tests += (tests.empty() ? "" : ",") + t;
       argv.insert(argv.end(), {"--tests", tests});
     }
     if (text("concurrency", "false") == "true") argv.push_back("--concurrency");
@@ -144,9 +141,8 @@ SweepLocalOutcome run_sweep_locally(const SweepSuite& suite, const SweepPlan& pl
     ProcessSpec spec;
     spec.argv = local_command(suite, v, options.kubench, scratch / ("v" + std::to_string(i) + "-a" + std::to_string(number)), inputs_dir);
     spec.env = variant_environment(v, i);
-    if (suite.workload_kind == "container" && suite.workload.contains("env"))
-      for (const auto& [k, val] : suite.workload["env"].items())
-        spec.env.emplace_back(k, substitute_params(val.get<std::string>(), v, {{"inputs", inputs_dir.string()}}));
+    if (suite.workload_kind == "container")
+      for (auto& kv : workload_env(suite, v, {{"inputs", inputs_dir.string()}})) spec.env.push_back(std::move(kv));
     spec.cwd = fs::absolute(suite.file).parent_path();
     spec.timeout = std::chrono::milliseconds(static_cast<long long>(settings.timeout_s * 1000));
     Attempt a;

@@ -23,21 +23,10 @@ json sweep_labels(const SweepPlacement& where) {
   return {{kNameLabel, "kubench"}, {kComponentLabel, "sweep"}, {kRunIdLabel, label_value(where.run_id)}, {kSweepLabel, label_value(where.sweep_id)}};
 }
 
-const SweepTarget& target_of(const SweepSuite& suite, const std::string& name) {
-  for (const auto& t : suite.targets)
-    if (t.name == name) return t;
-  throw UsageError("variant names target '" + name + "', which the suite does not have");
-}
-
 
 // Where a variant's pod sees the inputs: {{ inputs }}.
 std::map<std::string, std::string> pod_builtins(const SweepSuite& suite) { return {{"inputs", suite.inputs.mount_path}}; }
 
-json substituted(const json& list, const SweepVariant& v, const SweepSuite& suite) {
-  json out = json::array();
-  for (const auto& item : list) out.push_back(substitute_params(item.get<std::string>(), v, pod_builtins(suite)));
-  return out;
-}
 
 // Everything about the pod that comes from the target and the variant's settings.
 void place_on_target(json& pod, const SweepTarget& target, const SweepSettings& settings) {
@@ -90,17 +79,15 @@ json container_job_pod(const SweepSuite& suite, const SweepVariant& v, size_t in
   const auto& w = suite.workload;
   if (!w.contains("image")) throw UsageError(suite.file + ": workload.container: an image is needed to run on Kubernetes (local is for runs without --kube)");
   json c = {{"name", kWorkloadContainer},
-            {"image", substitute_params(w["image"].get<std::string>(), v)},
+            {"image", workload_text(suite, v, "image", "")},
             {"imagePullPolicy", w.value("imagePullPolicy", "IfNotPresent")},
             {"terminationMessagePolicy", "File"},
             {"env", variant_env(v, index)},
             {"volumeMounts", json::array()}};
-  if (w.contains("command")) c["command"] = substituted(w["command"], v, suite);
-  if (w.contains("args")) c["args"] = substituted(w["args"], v, suite);
-  if (w.contains("workingDir")) c["workingDir"] = substitute_params(w["workingDir"].get<std::string>(), v, pod_builtins(suite));
-  if (w.contains("env"))
-    for (const auto& [k, val] : w["env"].items())
-      c["env"].push_back({{"name", k}, {"value", substitute_params(val.get<std::string>(), v, pod_builtins(suite))}});
+  if (w.contains("command")) c["command"] = workload_list(suite, v, "command", pod_builtins(suite));
+  if (w.contains("args")) c["args"] = workload_list(suite, v, "args", pod_builtins(suite));
+  if (w.contains("workingDir")) c["workingDir"] = workload_text(suite, v, "workingDir", "", pod_builtins(suite));
+  for (const auto& [k, val] : workload_env(suite, v, pod_builtins(suite))) c["env"].push_back({{"name", k}, {"value", val}});
   json pod = {{"serviceAccountName", kSweepServiceAccount},
               {"automountServiceAccountToken", false},
               {"enableServiceLinks", false},
@@ -115,10 +102,7 @@ json container_job_pod(const SweepSuite& suite, const SweepVariant& v, size_t in
 }
 
 BenchmarkJobSpec bench_spec(const SweepSuite& suite, const SweepVariant& v, const SweepPlacement& where) {
-  const auto& w = suite.workload;
-  const auto text = [&](const char* key, const std::string& fallback) {
-    return w.contains(key) ? substitute_params(w[key].get<std::string>(), v) : fallback;
-  };
+  const auto text = [&](const char* key, const std::string& fallback) { return workload_text(suite, v, key, fallback); };
   BenchmarkJobSpec spec;
   spec.run_id = where.run_id;
   spec.namespace_name = where.namespace_name;
@@ -132,8 +116,7 @@ BenchmarkJobSpec bench_spec(const SweepSuite& suite, const SweepVariant& v, cons
   spec.clips = text("clips", "generated");
   if (spec.clips != "generated" && spec.clips != "official")
     throw UsageError(suite.file + ": workload.bench.clips: on Kubernetes the clips are generated or official, not '" + spec.clips + "'");
-  if (w.contains("tests"))
-    for (const auto& t : w["tests"]) spec.tests.push_back(substitute_params(t.get<std::string>(), v));
+  spec.tests = workload_list(suite, v, "tests");
   // The target's resources give the device; kubench's own default device resource stays out.
   spec.gpu_access = GpuAccess::none;
   spec.power = spec.accel != "cpu";
@@ -196,7 +179,7 @@ json render_inputs_config_map(const SweepSuite& suite, const SweepPlacement& whe
 }
 
 VariantJob render_variant_job(const SweepSuite& suite, const SweepVariant& variant, size_t index, int attempt, const SweepPlacement& where) {
-  const auto& target = target_of(suite, variant.target);
+  const auto& target = find_target(suite, variant.target);
   const auto settings = settings_for(suite, variant);
   VariantJob out;
   out.case_label = variant_case(index);

@@ -25,12 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-const SweepTarget& find_target(const SweepSuite& suite, const std::string& name) {
-  for (const auto& t : suite.targets)
-    if (t.name == name) return t;
-  throw UsageError("no target " + name);
-}
-
 // The variants of `to_run` per context, in plan order.
 std::map<std::string, std::vector<size_t>> by_context(const SweepSuite& suite, const SweepPlan& plan, const std::vector<size_t>& to_run) {
   std::map<std::string, std::vector<size_t>> out;

@@ -368,6 +368,34 @@ std::vector<SweepVariant> expand_sweep(const SweepSuite& suite) {
   return out;
 }
 
+std::string workload_text(const SweepSuite& suite, const SweepVariant& v, const std::string& key, const std::string& fallback,
+                          const std::map<std::string, std::string>& builtins) {
+  const auto& w = suite.workload;
+  return w.contains(key) ? substitute_params(w[key].get<std::string>(), v, builtins) : fallback;
+}
+
+std::vector<std::string> workload_list(const SweepSuite& suite, const SweepVariant& v, const std::string& key,
+                                       const std::map<std::string, std::string>& builtins) {
+  std::vector<std::string> out;
+  if (suite.workload.contains(key))
+    for (const auto& item : suite.workload[key]) out.push_back(substitute_params(item.get<std::string>(), v, builtins));
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> workload_env(const SweepSuite& suite, const SweepVariant& v,
+                                                              const std::map<std::string, std::string>& builtins) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (suite.workload.contains("env"))
+    for (const auto& [k, val] : suite.workload["env"].items()) out.emplace_back(k, substitute_params(val.get<std::string>(), v, builtins));
+  return out;
+}
+
+const SweepTarget& find_target(const SweepSuite& suite, const std::string& name) {
+  for (const auto& t : suite.targets)
+    if (t.name == name) return t;
+  throw UsageError("variant names target '" + name + "', which the suite does not have");
+}
+
 std::vector<std::pair<std::string, std::string>> variant_environment(const SweepVariant& v, size_t index) {
   std::vector<std::pair<std::string, std::string>> env = {
       {"KUBENCH_VARIANT", v.id}, {"KUBENCH_VARIANT_INDEX", std::to_string(index)}, {"KUBENCH_TARGET", v.target}, {"KUBENCH_REPEAT", std::to_string(v.repeat)}};

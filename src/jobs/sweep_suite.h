@@ -87,6 +87,20 @@ std::vector<SweepVariant> expand_sweep(const SweepSuite& suite);
 // KUBENCH_TARGET, KUBENCH_REPEAT and KUBENCH_PARAM_<NAME> (upper case, other characters '_').
 std::vector<std::pair<std::string, std::string>> variant_environment(const SweepVariant& variant, size_t index);
 
+// The workload's setting `key` for a variant, {{ … }} substituted (with `builtins`); `fallback`
+// when the suite does not set it.
+std::string workload_text(const SweepSuite& suite, const SweepVariant& variant, const std::string& key, const std::string& fallback,
+                          const std::map<std::string, std::string>& builtins = {});
+// The workload's list `key` (command, args, local, tests), each item substituted; empty when unset.
+std::vector<std::string> workload_list(const SweepSuite& suite, const SweepVariant& variant, const std::string& key,
+                                       const std::map<std::string, std::string>& builtins = {});
+// The workload's `env`, values substituted.
+std::vector<std::pair<std::string, std::string>> workload_env(const SweepSuite& suite, const SweepVariant& variant,
+                                                              const std::map<std::string, std::string>& builtins = {});
+
+// The target of that name; UsageError when the suite has none (a variant of another suite).
+const SweepTarget& find_target(const SweepSuite& suite, const std::string& name);
+
 // The defaults with every matching group applied, in the suite's order.
 SweepSettings settings_for(const SweepSuite& suite, const SweepVariant& variant);
 
