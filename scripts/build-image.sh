@@ -12,7 +12,7 @@
 # drivers ffmpeg dlopens (iHD, i965, mesa) and the Media SDK / oneVPL runtimes when installed, each with its
 # shared-library closure (ldd), plus CA certificates and minimal /etc files. nvidia-smi and the NVIDIA libraries
 # are not included: the NVIDIA container toolkit injects them. Two layers:
-#   1. everything but kubench; cached as an OCI layout in the cache dir, keyed by this script and the Debian
+#   1. everything but kubench (and libtorch's runtime when kubench links it); cached as an OCI layout in the cache dir, keyed by this script and the Debian
 #      versions of the packages it copies from (rebuilt only when those change),
 #   2. kubench and the libraries it needs that layer 1 lacks (a few MB; a rebuild takes seconds).
 set -euo pipefail
@@ -130,9 +130,14 @@ merged_usr_links() { # the host's /bin, /lib, /lib64, /sbin -> usr/... symlinks,
 
 dpkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo none; }
 mlib=/usr/lib/x86_64-linux-gnu
+# libtorch (`kubench infer`, ~300 MB with its closure) goes into the cached base layer, not the per-build one,
+# when this kubench links it: then a rebuild of kubench does not copy it again.
+torch_libs=()
+while IFS= read -r lib; do torch_libs+=("$lib"); done < <(ldd "$kubench" 2>/dev/null | awk '$1 ~ /^lib(torch|c10)/ && $3 ~ /^\// {print $3}')
 base_key="$(
   {
     cat "$self"
+    echo "libtorch: ${torch_libs[*]} $(dpkg_version libtorch1.13)"
     for p in ffmpeg libavcodec59 intel-media-va-driver intel-gpu-tools mesa-va-drivers i965-va-driver libmfx1 \
       libmfx-gen1.2 libvpl2 libc6 ca-certificates; do
       echo "$p $(dpkg_version "$p")"
@@ -158,6 +163,7 @@ else
   add_elf /usr/bin/ffprobe
   if [[ -x /usr/bin/intel_gpu_top ]]; then add_elf /usr/bin/intel_gpu_top; else log "no intel_gpu_top; skipped"; fi
   add_path /lib64/ld-linux-x86-64.so.2
+  for f in "${torch_libs[@]}"; do add_elf "$f"; done
   check_missing
   shopt -s nullglob
   drivers=("$mlib"/dri/*_drv_video.so)
@@ -207,7 +213,7 @@ extra=()
 while IFS= read -r f; do [[ -n "$f" ]] && extra+=("$f"); done < <(
   printf '%s\n' "${files[@]}" | grep -vxF "$kubench" | grep -vxFf "$base/files.txt" || true
 )
-version="$("$kubench" --version 2>/dev/null | head -n1)"
+version="$("$kubench" --version 2>/dev/null | head -n1 | cut -d' ' -f1)"
 [[ -n "$version" ]] || die "$kubench --version printed nothing"
 key="$(
   {

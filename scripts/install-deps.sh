@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what kubench needs, from Debian 12's packages only.
 #   scripts/install-deps.sh           build and run kubench (what ./dev.sh bench needs)
-#   scripts/install-deps.sh --tests   also what the test suite and the bench/ scripts need
+#   scripts/install-deps.sh --infer   also libtorch, for `kubench infer` (the container image's build)
+#   scripts/install-deps.sh --tests   also what the test suite and the bench/ scripts need (libtorch included)
 # Idempotent: packages already present are not touched, and apt is not called at all then.
 set -euo pipefail
 
@@ -15,10 +16,14 @@ packages=(
   # runtime: the encoder itself
   ffmpeg
 )
+infer=(libtorch-dev)  # `kubench infer` (optional: the build leaves it out without libtorch); 0.5 GB installed
 case "${1:-}" in
   "") ;;
+  --infer) packages+=("${infer[@]}") ;;
   --tests)
     packages+=(
+      "${infer[@]}"
+      python3-torch  # bench/infer.sh: the seed's way, a Python loop timing model(x)
       git libgtest-dev libgmock-dev libbenchmark-dev
       python3  # the local test servers (fixtures/*.py)
       ccache   # compiler cache kept outside the checkout (dev.sh test)
@@ -28,7 +33,7 @@ case "${1:-}" in
       libopencv-imgproc-dev  # the scene tests' oracle: PySceneDetect resizes and converts colours with OpenCV
     )
     ;;
-  *) echo "usage: scripts/install-deps.sh [--tests]" >&2; exit 2 ;;
+  *) echo "usage: scripts/install-deps.sh [--infer | --tests]" >&2; exit 2 ;;
 esac
 
 missing=()

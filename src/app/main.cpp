@@ -5,11 +5,12 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/log.h"
+#include "infer/infer_runner.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"kubench: GPU media benchmarks on this machine or on Kubernetes.\n"
                "Example: kubench bench --profile quick"};
-  app.set_version_flag("--version", KUBENCH_VERSION);
+  app.set_version_flag("--version", std::string(KUBENCH_VERSION) + (kb::infer::libtorch_available() ? " (libtorch " + kb::infer::libtorch_version() + ")" : " (without libtorch: no kubench infer)"));
   app.require_subcommand(1);
   app.fallthrough();
   kb::app::GlobalOptions global;
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   kb::app::add_scenes_command(app, global);
   kb::app::add_sweep_command(app, global);
   kb::app::add_report_command(app, global);
+  kb::app::add_infer_command(app, global);
 
   kb::install_interrupt_handlers();
   try {

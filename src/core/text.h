@@ -10,6 +10,7 @@ namespace kb {
 std::string_view trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
 bool starts_with(std::string_view s, std::string_view prefix);
+std::string to_lower(std::string_view s);  // ASCII letters only
 // Strict number parsing: the whole (trimmed) text must be a number.
 std::optional<double> parse_double(std::string_view s);
 std::optional<long long> parse_int(std::string_view s);

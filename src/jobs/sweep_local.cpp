@@ -87,7 +87,9 @@ std::vector<std::string> local_command(const SweepSuite& suite, const SweepVaria
     if (text("concurrency", "false") == "true") argv.push_back("--concurrency");
     return argv;
   }
-  throw UsageError(suite.file + ": workload." + suite.workload_kind + " comes with `kubench infer`, which this build does not have yet");
+  auto argv = infer_arguments(suite, v, builtins);
+  argv.insert(argv.begin(), kubench.string());
+  return argv;
 }
 
 void check_local_sweep(const SweepSuite& suite, const SweepPlan& plan, const std::vector<size_t>& to_run) {
@@ -151,12 +153,13 @@ SweepLocalOutcome run_sweep_locally(const SweepSuite& suite, const SweepPlan& pl
     a.finished = utc_rfc3339();
     a.seconds = r.wall_seconds;
     const bool bench = suite.workload_kind == "bench";
-    a.log = tail_lines(bench ? r.stderr_text : r.stdout_text + r.stderr_text);
+    const bool json_on_stdout = bench || suite.workload_kind == "infer";  // kubench's own, with -o json
+    a.log = tail_lines(json_on_stdout ? r.stderr_text : r.stdout_text + r.stderr_text);
     if (r.interrupted) {
       a.interrupted = true;
       return a;
     }
-    if (bench) {
+    if (json_on_stdout) {
       auto doc = json::parse(r.stdout_text, nullptr, false);
       if (!doc.is_discarded() && doc.is_object()) a.result = doc;
     } else {

@@ -21,7 +21,7 @@ struct SweepLocalOptions {
 };
 
 // The argv of a variant run here (substituted; {{ inputs }} is `inputs_dir`); UsageError when the
-// workload has no way to run locally (a container workload without `local`, infer).
+// workload has no way to run locally (a container workload without `local`).
 std::vector<std::string> local_command(const SweepSuite& suite, const SweepVariant& variant, const std::filesystem::path& kubench,
                                        const std::filesystem::path& results_dir, const std::filesystem::path& inputs_dir);
 

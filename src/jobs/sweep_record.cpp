@@ -150,6 +150,16 @@ std::map<std::string, double> sweep_metrics(const json& result) {
       put_number(out, c.value("test_id", "") + ".max_realtime_streams", c.value("max_realtime_streams", json()));
     return out;
   }
+  if (result.value("schema", "") == "kubench/infer/v1") {
+    // The figures that compare variants; the settings (batch, threads) are the variant's parameters.
+    const auto latency = result.value("latency_ms", json::object());
+    for (const char* p : {"mean", "p50", "p90", "p99", "p99.9"}) put_number(out, std::string("latency_") + p + "_ms", latency.value(p, json()));
+    put_number(out, "first_inference_latency_ms", result.value("cold_ms", json()));
+    put_number(out, "samples_per_s", result.value("samples_per_s", json()));
+    put_number(out, "peak_memory_bytes", result.value("peak_rss_bytes", json()));
+    out["valid"] = result.value("validity", json::object()).value("valid", false) ? 1 : 0;
+    return out;
+  }
   flatten(result, "", out);
   return out;
 }

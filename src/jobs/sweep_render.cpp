@@ -75,6 +75,8 @@ json variant_env(const SweepVariant& v, size_t index) {
   return env;
 }
 
+json single_container_pod(json c, const SweepSuite& suite, const SweepPlacement& where);
+
 json container_job_pod(const SweepSuite& suite, const SweepVariant& v, size_t index, const SweepPlacement& where) {
   const auto& w = suite.workload;
   if (!w.contains("image")) throw UsageError(suite.file + ": workload.container: an image is needed to run on Kubernetes (local is for runs without --kube)");
@@ -88,6 +90,30 @@ json container_job_pod(const SweepSuite& suite, const SweepVariant& v, size_t in
   if (w.contains("args")) c["args"] = workload_list(suite, v, "args", pod_builtins(suite));
   if (w.contains("workingDir")) c["workingDir"] = workload_text(suite, v, "workingDir", "", pod_builtins(suite));
   for (const auto& [k, val] : workload_env(suite, v, pod_builtins(suite))) c["env"].push_back({{"name", k}, {"value", val}});
+  return single_container_pod(std::move(c), suite, where);
+}
+
+// `kubench infer` in the workload's image (one with kubench and libtorch: kubench's own), its
+// result handed over with --in-pod.
+json infer_job_pod(const SweepSuite& suite, const SweepVariant& v, size_t index, const SweepPlacement& where) {
+  const auto image = workload_text(suite, v, "image", "");
+  if (image.empty()) throw UsageError(suite.file + ": workload.infer: an image with kubench is needed (image: …)");
+  auto args = infer_arguments(suite, v, pod_builtins(suite));
+  args.push_back("--in-pod");
+  json env = variant_env(v, index);
+  env.push_back({{"name", "KUBENCH_NODE_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "spec.nodeName"}}}}}});
+  json c = {{"name", kWorkloadContainer},
+            {"image", image},
+            {"imagePullPolicy", workload_text(suite, v, "imagePullPolicy", "IfNotPresent")},
+            {"command", json::array({"kubench"})},
+            {"args", args},
+            {"terminationMessagePolicy", "File"},
+            {"env", env},
+            {"volumeMounts", json::array()}};
+  return single_container_pod(std::move(c), suite, where);
+}
+
+json single_container_pod(json c, const SweepSuite& suite, const SweepPlacement& where) {
   json pod = {{"serviceAccountName", kSweepServiceAccount},
               {"automountServiceAccountToken", false},
               {"enableServiceLinks", false},
@@ -189,8 +215,9 @@ VariantJob render_variant_job(const SweepSuite& suite, const SweepVariant& varia
   const std::string name = dns_label(where.run_id, 40) + "-" + out.case_label + "-a" + std::to_string(attempt);
 
   json pod;
-  if (suite.workload_kind == "container") {
-    pod = container_job_pod(suite, variant, index, where);
+  if (suite.workload_kind == "container" || suite.workload_kind == "infer") {
+    pod = suite.workload_kind == "container" ? container_job_pod(suite, variant, index, where) : infer_job_pod(suite, variant, index, where);
+    apply_resources(pod["containers"][0], target);
     out.result_container = kWorkloadContainer;
   } else if (suite.workload_kind == "bench") {
     const auto spec = bench_spec(suite, variant, where);
@@ -206,10 +233,7 @@ VariantJob render_variant_job(const SweepSuite& suite, const SweepVariant& varia
     }
     out.result_container = kBenchmarkContainer;
     out.power = spec.power;
-  } else {
-    throw UsageError(suite.file + ": workload." + suite.workload_kind + " comes with `kubench infer`, which this build does not have yet");
   }
-  if (suite.workload_kind == "container") apply_resources(pod["containers"][0], target);
   place_on_target(pod, target, settings);
 
   out.job = {{"apiVersion", "batch/v1"},

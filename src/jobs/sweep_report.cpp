@@ -43,8 +43,7 @@ size_t index_of(std::vector<T>& list, const T& item) {
 }  // namespace
 
 bool lower_is_better(const std::string& metric) {
-  std::string m = metric;
-  std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string m = to_lower(metric);
   // Rates are "per" something (tokens_per_s, frames/s): more is better whatever they count.
   if (m.find("per_") != std::string::npos || m.find("/s") != std::string::npos || m.find("fps") != std::string::npos) return false;
   for (const char* word : {"latency", "time", "seconds", "duration", "joules", "watts", "bytes", "error", "loss", "memory", "p50", "p90",

@@ -174,6 +174,17 @@ SweepInputs parse_inputs(const YAML::Node& n, const std::string& file, const Whe
   return in;
 }
 
+// workload.infer's settings and the `kubench infer` flag each becomes (model is the argument).
+const std::vector<std::pair<const char*, const char*>>& infer_flags() {
+  static const std::vector<std::pair<const char*, const char*>> flags = {
+      {"input", "--input"},       {"dtype", "--dtype"},         {"batch", "--batch"},
+      {"seed", "--seed"},         {"scenario", "--scenario"},   {"streams", "--streams"},
+      {"warmup", "--warmup"},     {"iterations", "--iterations"}, {"min_queries", "--min-queries"},
+      {"min_duration", "--min-duration"}, {"max_duration", "--max-duration"}, {"threads", "--threads"},
+      {"interop_threads", "--interop-threads"}, {"device", "--device"}, {"quantized_engine", "--quantized-engine"}};
+  return flags;
+}
+
 // The settings each workload reads; a typo is an error here, not a silent default later.
 void check_workload(const std::string& kind, const YAML::Node& n, const Where& w) {
   const std::string key = "workload." + kind;
@@ -191,6 +202,12 @@ void check_workload(const std::string& kind, const YAML::Node& n, const Where& w
       const auto v = n["concurrency"].as<std::string>();
       if (v != "true" && v != "false" && v.find("{{") == std::string::npos) w.fail(n["concurrency"], key + ".concurrency", "must be true or false");
     }
+  } else if (kind == "infer") {
+    std::set<std::string> keys = {"image", "imagePullPolicy", "model", "input_shape"};
+    for (const auto& [setting, flag] : infer_flags()) keys.insert(setting);
+    only_keys(n, key, keys, w);
+    if (!n["model"]) w.fail(n, key + ".model", "the TorchScript file to run is needed (e.g. \"{{ inputs }}/model.pt\")");
+    if (n["input_shape"] && n["input_shape"].IsSequence()) string_list(n["input_shape"], key + ".input_shape", w);
   }
 }
 
@@ -388,6 +405,20 @@ std::vector<std::pair<std::string, std::string>> workload_env(const SweepSuite& 
   if (suite.workload.contains("env"))
     for (const auto& [k, val] : suite.workload["env"].items()) out.emplace_back(k, substitute_params(val.get<std::string>(), v, builtins));
   return out;
+}
+
+std::vector<std::string> infer_arguments(const SweepSuite& suite, const SweepVariant& v, const std::map<std::string, std::string>& builtins) {
+  std::vector<std::string> args = {"infer", workload_text(suite, v, "model", "", builtins)};
+  const auto& w = suite.workload;
+  if (w.contains("input_shape")) {
+    const auto shapes = w["input_shape"].is_array() ? workload_list(suite, v, "input_shape", builtins)
+                                                    : std::vector<std::string>{workload_text(suite, v, "input_shape", "", builtins)};
+    for (const auto& shape : shapes) args.insert(args.end(), {"--input-shape", shape});
+  }
+  for (const auto& [setting, flag] : infer_flags())
+    if (w.contains(setting)) args.insert(args.end(), {flag, workload_text(suite, v, setting, "", builtins)});
+  args.insert(args.end(), {"-o", "json"});
+  return args;
 }
 
 const SweepTarget& find_target(const SweepSuite& suite, const std::string& name) {

@@ -98,6 +98,10 @@ std::vector<std::string> workload_list(const SweepSuite& suite, const SweepVaria
 std::vector<std::pair<std::string, std::string>> workload_env(const SweepSuite& suite, const SweepVariant& variant,
                                                               const std::map<std::string, std::string>& builtins = {});
 
+// `kubench infer` and its flags for a variant of an `infer` workload ({"infer", MODEL, "--batch", "8", …,
+// "-o", "json"}), settings substituted (with `builtins`: {{ inputs }} is where the inputs are).
+std::vector<std::string> infer_arguments(const SweepSuite& suite, const SweepVariant& variant, const std::map<std::string, std::string>& builtins);
+
 // The target of that name; UsageError when the suite has none (a variant of another suite).
 const SweepTarget& find_target(const SweepSuite& suite, const std::string& name);
 

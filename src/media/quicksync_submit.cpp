@@ -19,17 +19,11 @@ using nlohmann::json;
 
 constexpr size_t kMaxSubmitterIdLength = 50;  // the server's limit, in JavaScript string length
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The seed's client-side VM guard (§1.7); the server rejects the same strings, so refusing here
 // saves the user a round trip and keeps VM results from ever leaving the machine.
 bool cpu_model_names_a_vm(std::string_view cpu_model) {
   static const std::array<const char*, 6> markers = {"qemu", "virtual", "vmware", "virtualbox", "hyper-v", "kvm"};
-  const std::string lower = lowercase(cpu_model);
+  const std::string lower = to_lower(cpu_model);
   return std::any_of(markers.begin(), markers.end(),
                      [&](const char* m) { return lower.find(m) != std::string::npos; });
 }

@@ -3,23 +3,16 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.h"
 #include "power/drm_device.h"
 #include "power/hwmon.h"
 
 namespace kb::power {
-namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-}  // namespace
 
 SensorPlan plan_sensors(const PowerTarget& target, const PowerEnvironment& env) {
   SensorPlan plan;
-  const std::string backend = lower(target.backend);
-  std::string driver = lower(target.driver);
+  const std::string backend = to_lower(target.backend);
+  std::string driver = to_lower(target.driver);
 
   if (backend == "cpu") {
     plan.primary = "rapl";

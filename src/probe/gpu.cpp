@@ -27,10 +27,6 @@ std::string read_trimmed(const fs::path& p) {
   }
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 }  // namespace
 
 std::vector<GpuDevice> list_drm_gpus(const fs::path& sysfs_root) {
@@ -77,7 +73,7 @@ std::vector<GpuDevice> parse_nvidia_smi_gpus(std::string_view csv) {
     gpu.driver_version = trim(f[2]);
     if (auto mib = parse_double(f[3])) gpu.memory_bytes = static_cast<long long>(*mib * 1024 * 1024);
     // nvidia-smi writes "00000000:01:00.0"; sysfs writes "0000:01:00.0".
-    std::string bus = lower(std::string(trim(f[4])));
+    std::string bus = to_lower(std::string(trim(f[4])));
     if (bus.size() > 12) bus = bus.substr(bus.size() - 12);
     gpu.pci_slot = bus;
     out.push_back(std::move(gpu));

@@ -12,6 +12,7 @@
 //   switch to a 2 × 2 mean for an exact halving.
 // The tests check each step against swscale and OpenCV themselves.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -36,6 +36,21 @@ TEST(SweepMetrics, BenchResultsByTestAndAnyObjectByDottedPath) {
   EXPECT_EQ(sweep_metrics(any), (std::map<std::string, double>{{"latency.p50_ms", 3.5}, {"runs.0.fps", 1}, {"runs.1.fps", 2}}));
 }
 
+TEST(SweepMetrics, InferResultsGiveLatencyThroughputMemoryAndValidity) {
+  const json infer = json::parse(R"({"schema": "kubench/infer/v1", "settings": {"batch": 8, "threads": 4},
+    "latency_ms": {"mean": 2.5, "p50": 2.0, "p90": 3.0, "p99": 4.0, "p99.9": 9.0, "min": 1.0, "max": 9.5},
+    "cold_ms": 40.0, "samples_per_s": 3200.0, "peak_rss_bytes": 104857600, "validity": {"valid": true}})");
+  EXPECT_EQ(sweep_metrics(infer), (std::map<std::string, double>{{"latency_mean_ms", 2.5},
+                                                                  {"latency_p50_ms", 2.0},
+                                                                  {"latency_p90_ms", 3.0},
+                                                                  {"latency_p99_ms", 4.0},
+                                                                  {"latency_p99.9_ms", 9.0},
+                                                                  {"first_inference_latency_ms", 40.0},
+                                                                  {"samples_per_s", 3200.0},
+                                                                  {"peak_memory_bytes", 104857600},
+                                                                  {"valid", 1}}));
+}
+
 SweepPlan plan_of(size_t n) {
   SweepPlan p;
   p.sweep_id = "sw1";

@@ -8,6 +8,7 @@
 #include "jobs/benchmark_spec.h"
 #include "jobs/sweep_admission.h"
 #include "jobs/sweep_render.h"
+#include "support/test_support.h"
 
 namespace kb::jobs {
 namespace {
@@ -46,6 +47,35 @@ json env_value(const json& container, const std::string& name) {
   for (const auto& e : container["env"])
     if (e["name"] == name) return e["value"];
   return nullptr;
+}
+
+TEST(SweepRender, InferVariantRunsKubenchInferInTheImageWithItsInputs) {
+  test::TempDir dir;
+  test::write_text(dir / "model.pt", std::string("PK\x03\x04\xff\xfe torch", 12));
+  const auto suite = parse_sweep_suite(R"(schema: kubench/sweep/v1
+inputs: {files: [model.pt]}
+targets: {a100: {resources: {limits: {nvidia.com/gpu: 1}}}}
+matrix: {batch: [1, 8]}
+workload:
+  infer: {image: kubench.local/kubench:dev, model: "{{ inputs }}/model.pt", input_shape: "1,3,32,32", batch: "{{ batch }}", device: cuda}
+)", (dir / "suite.yaml").string());
+  const auto vj = render_variant_job(suite, expand_sweep(suite)[1], 1, 1, placement());
+  EXPECT_EQ(vj.result_container, kWorkloadContainer);
+  const auto& pod = vj.job["spec"]["template"]["spec"];
+  const auto& c = pod["containers"][0];
+  EXPECT_EQ(c["image"], "kubench.local/kubench:dev");
+  EXPECT_EQ(c["command"], json::array({"kubench"}));
+  EXPECT_EQ(c["args"], json::array({"infer", "/inputs/model.pt", "--input-shape", "1,3,32,32", "--batch", "8", "--device", "cuda", "-o", "json",
+                                    "--in-pod"}));
+  EXPECT_EQ(c["resources"]["limits"]["nvidia.com/gpu"], "1");
+  EXPECT_EQ(c["volumeMounts"][0]["mountPath"], "/inputs");
+  EXPECT_EQ(env_value(c, "KUBENCH_PARAM_BATCH"), "8");
+  bool node_name = false;
+  for (const auto& e : c["env"]) node_name = node_name || (e["name"] == "KUBENCH_NODE_NAME" && e["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName");
+  EXPECT_TRUE(node_name);
+  // A binary model goes into the inputs ConfigMap as binaryData.
+  const auto cm = render_inputs_config_map(suite, placement());
+  EXPECT_TRUE(cm["binaryData"].contains("model.pt"));
 }
 
 TEST(SweepRender, ContainerVariantJobOnItsTarget) {

@@ -161,6 +161,45 @@ TEST(SweepSuite, InputsNetworkAndWorkloadSettingsAreChecked) {
 }
 
 // docs/sweep.md's suites are real: each parses, expands, and renders a Job for every variant.
+const char* kInferSuite = R"(schema: kubench/sweep/v1
+name: int8
+inputs: {files: [fp32.pt, int8.pt]}
+targets: {cpu: {}}
+matrix:
+  model: [fp32, int8]
+  threads: [1, 4]
+workload:
+  infer:
+    image: kubench.local/kubench:dev
+    model: "{{ inputs }}/{{ model }}.pt"
+    input_shape: ["1,3,224,224", "1,10"]
+    threads: "{{ threads }}"
+    scenario: offline
+    min_duration: 5
+)";
+
+TEST(SweepSuite, InferWorkloadBecomesKubenchInferFlags) {
+  const auto suite = parse_sweep_suite(kInferSuite, "suite.yaml");
+  const auto variants = expand_sweep(suite);
+  ASSERT_EQ(variants.size(), 4u);
+  EXPECT_EQ(infer_arguments(suite, variants[3], {{"inputs", "/in"}}),
+            (std::vector<std::string>{"infer", "/in/int8.pt", "--input-shape", "1,3,224,224", "--input-shape", "1,10", "--scenario", "offline",
+                                      "--min-duration", "5", "--threads", "4", "-o", "json"}));
+  // One shape may be a plain string.
+  std::string yaml = kInferSuite;
+  const std::string shapes = "[\"1,3,224,224\", \"1,10\"]";
+  yaml.replace(yaml.find(shapes), shapes.size(), "\"1,8\"");
+  const auto one = parse_sweep_suite(yaml, "suite.yaml");
+  EXPECT_EQ(infer_arguments(one, expand_sweep(one)[0], {{"inputs", "/in"}})[3], "1,8");
+
+  yaml = kInferSuite;
+  yaml.replace(yaml.find("    min_duration"), 0, "    iteration: 5\n");
+  EXPECT_EQ(error_of(yaml).rfind("suite.yaml:15: workload.infer.iteration: unknown key (known: batch, device, dtype,", 0), 0u) << error_of(yaml);
+  yaml = kInferSuite;
+  yaml.replace(yaml.find("    model: \""), yaml.find("    input_shape") - yaml.find("    model: \""), "");
+  EXPECT_NE(error_of(yaml).find("workload.infer.model: the TorchScript file to run is needed"), std::string::npos) << error_of(yaml);
+}
+
 TEST(SweepSuite, TheDocumentedExamplesWork) {
   const auto doc = read_file(test::fixtures_dir() / ".." / ".." / "docs" / "sweep.md");
   int suites = 0;

@@ -1,0 +1,38 @@
+// Runs a TorchScript model as MLPerf LoadGen's scenarios do and measures it (docs/infer.md).
+// The header has no libtorch in it: a build without libtorch links infer_runner_unavailable.cpp,
+// whose run_inference says so instead.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "infer/infer_options.h"
+#include "infer/infer_result.h"
+
+namespace kb::infer {
+
+struct InferEvents {
+  std::function<void(const std::string&)> note;
+  // Timed queries so far, seconds since timing began, and the run's stopping targets.
+  std::function<void(size_t queries, double elapsed_s, size_t target_queries, double target_s)> progress;
+};
+
+// Whether this build has libtorch; when not, why (for `kubench infer`'s error and `--version`).
+bool libtorch_available();
+std::string libtorch_version();
+
+// Loads the model, makes the inputs, times the first inference, warms up, then runs the
+// scenario until its stopping rule. Bad input (missing or broken model, inputs forward() rejects,
+// cuda without CUDA) throws UsageError/EnvironmentError with one line naming the file and
+// libtorch's reason. Ctrl-C ends the run early: the result says interrupted and incomplete.
+InferResult run_inference(const InferOptions& options, const InferEvents& events = {});
+
+// libtorch's messages carry a C++ backtrace or a TorchScript traceback; the line that says
+// what went wrong is the last "...Error: ..." line, else the first line.
+std::string torch_error_reason(std::string_view what);
+// "CPU capability usage: AVX2" from at::show_config(); "unknown" when absent.
+std::string cpu_capability_from_config(std::string_view config);
+// The vector extensions among /proc/cpuinfo's flags that libtorch's kernels can use.
+std::vector<std::string> vector_extensions(std::string_view cpuinfo);
+
+}  // namespace kb::infer
