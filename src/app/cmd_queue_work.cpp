@@ -13,7 +13,9 @@
 #include "queue/broker_url.h"
 #include "queue/worker.h"
 #include "queue/worker_slots.h"
+#include "infer/infer_options.h"
 #include "queue/workload_exec.h"
+#include "queue/workload_infer.h"
 #include "queue/workload_media.h"
 #include "queue/workload_sleep.h"
 
@@ -43,6 +45,10 @@ struct WorkFlags {
   std::string output = "table";
   std::vector<std::string> command;
   queue::MediaOptions media;
+  infer::InferOptions infer;
+  std::string model, input_file;
+  std::vector<std::string> input_shapes;
+  std::optional<int64_t> batch;
 };
 
 void print_summary(const queue::WorkerSummary& s, OutputFormat format) {
@@ -74,6 +80,7 @@ void run(const WorkFlags& f) {
   if (f.workload != "exec" && !f.command.empty())
     throw UsageError("a command is only taken by --workload exec (got '" + f.command.front() + "')");
   if (f.workload != "exec" && f.allow_request_args) throw UsageError("--allow-request-args applies to --workload exec only");
+  if (f.workload != "infer" && !f.model.empty()) throw UsageError("--model applies to --workload infer only");
 
   queue::WorkerOptions o;
   o.broker = queue::parse_broker_url(f.broker);
@@ -110,9 +117,18 @@ void run(const WorkFlags& f) {
     m.time_limit = limit;
     if (!o.devices.empty()) m.check_device = o.devices.front();
     workload = std::make_unique<queue::MediaWorkload>(io, f.slots, std::move(m));
+  } else if (f.workload == "infer") {
+    if (f.model.empty()) throw UsageError("--workload infer needs --model FILE (a TorchScript model)");
+    auto i = f.infer;
+    i.model = f.model;
+    i.input_file = f.input_file;
+    for (const auto& shape : f.input_shapes) i.input_shapes.push_back(infer::parse_shape(shape));
+    i.batch = f.batch;
+    workload = std::make_unique<queue::InferWorkload>(io, f.slots, i);
   } else {
-    throw UsageError("--workload '" + f.workload + "': choose sleep, exec or media");
+    throw UsageError("--workload '" + f.workload + "': choose sleep, exec, media or infer");
   }
+
   auto summary = queue::run_worker(io, o, *workload);
   workload.reset();  // joins slot threads before the summary is printed
   print_summary(summary, format);
@@ -128,11 +144,12 @@ void add_queue_work(CLI::App& queue_cmd, GlobalOptions& global) {
       "  kubench queue work --broker 127.0.0.1:8080 --queue sleep --slots 4\n"
       "  kubench queue work --queue media --workload media --accel vaapi --device-glob '/dev/dri/renderD*' --slots 2\n"
       "  kubench queue work --queue conv --workload exec --time-limit 60 -- /usr/bin/convert-one --fast\n"
+      "  kubench queue work --queue resnet --workload infer --model resnet18.pt --input-shape 1,3,224,224 --slots 2 --threads 2\n"
       "Node and pod come from $KUBENCH_NODE_NAME / $KUBENCH_POD_NAME (the downward API), else the host name.\n"
       "SIGTERM: stop leasing, finish running items, exit 0 (a second SIGTERM releases them at once).");
   cmd->add_option("--broker", f->broker, "Broker address HOST:PORT or http://HOST:PORT")->envname("KUBENCH_BROKER")->capture_default_str();
   cmd->add_option("--queue", f->queue, "Queue to lease from")->capture_default_str();
-  cmd->add_option("--workload", f->workload, "sleep (payload {\"seconds\": x}), exec (the command after --) or media")->capture_default_str();
+  cmd->add_option("--workload", f->workload, "sleep (payload {\"seconds\": x}), exec (the command after --), media or infer (payload {\"queries\": n})")->capture_default_str();
   cmd->add_option("--slots", f->slots, "Items run at once by this process")->capture_default_str();
   cmd->add_option("--device-glob", f->device_glob, "Devices for the slots, e.g. '/dev/dri/renderD*' (slot i takes match i mod n)");
   cmd->add_option("--time-limit", f->time_limit, "Seconds an item may run; then its process group is killed and it fails (0: none)");
@@ -155,6 +172,16 @@ void add_queue_work(CLI::App& queue_cmd, GlobalOptions& global) {
   cmd->add_option("--ffmpeg", f->media.ffmpeg, "media: ffmpeg to use");
   cmd->add_option("--test", f->media.default_test, "media: test run when the payload names none")->capture_default_str();
   cmd->add_option("--log-dir", f->media.log_dir, "media: directory for the ffmpeg logs (one per slot)");
+  cmd->add_option("--model", f->model, "infer: the TorchScript model, loaded once (docs/infer.md)");
+  cmd->add_option("--input-shape", f->input_shapes, "infer: shape of a random input (repeat per input; default: the model's example_inputs)");
+  cmd->add_option("--input", f->input_file, "infer: real inputs saved with torch.save");
+  cmd->add_option("--dtype", f->infer.dtype, "infer: type of the random inputs")->capture_default_str();
+  cmd->add_option("--batch", f->batch, "infer: samples per query (the inputs' first dimension)");
+  cmd->add_option("--threads", f->infer.threads, "infer: intra-op threads (default: libtorch's)");
+  cmd->add_option("--interop-threads", f->infer.interop_threads, "infer: inter-op threads (default: libtorch's)");
+  cmd->add_option("--infer-device", f->infer.device, "infer: cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--quantized-engine", f->infer.quantized_engine, "infer: fbgemm, qnnpack, onednn or x86");
+  cmd->add_option("--warmup", f->infer.warmup, "infer: warm-up queries at start")->capture_default_str();
   cmd->add_option("-o,--output", f->output, "Summary at exit: table or json")->capture_default_str();
   cmd->add_option("command", f->command, "exec: the program and its arguments (after --); never run through a shell");
   cmd->callback([f, &global] {

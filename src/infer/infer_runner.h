@@ -3,6 +3,7 @@
 // whose run_inference says so instead.
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,24 @@ std::string libtorch_version();
 // cuda without CUDA) throws UsageError/EnvironmentError with one line naming the file and
 // libtorch's reason. Ctrl-C ends the run early: the result says interrupted and incomplete.
 InferResult run_inference(const InferOptions& options, const InferEvents& events = {});
+
+// A model loaded once and warmed up, answering single queries from several threads (one input
+// copy per slot): the queue worker's `infer` workload. Loading fails as run_inference does.
+class InferSession {
+ public:
+  InferSession(const InferOptions& options, int slots, const InferEvents& events = {});
+  ~InferSession();
+  InferSession(const InferSession&) = delete;
+  InferSession& operator=(const InferSession&) = delete;
+  // The model's facts, its load and first-inference times (no run statistics).
+  const InferResult& model() const;
+  // One forward() on `slot`'s inputs; its latency in ms. UsageError when forward fails.
+  double run_query(int slot);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // libtorch's messages carry a C++ backtrace or a TorchScript traceback; the line that says
 // what went wrong is the last "...Error: ..." line, else the first line.

@@ -205,9 +205,21 @@ struct TimedRun {
   bool interrupted = false;
 };
 
-}  // namespace
+// A model loaded, its inputs made, its first inference timed and warmed up: what run_inference
+// times and what an InferSession answers queries with.
+struct Prepared {
+  torch::jit::Module module;
+  Inputs inputs;
+  InferResult result;
+  bool cuda = false;
+  c10::IValue forward(torch::jit::Module& m, std::vector<c10::IValue>& values) const {
+    auto out = m.forward(values);
+    if (cuda) torch::cuda::synchronize();
+    return out;
+  }
+};
 
-InferResult run_inference(const InferOptions& o, const InferEvents& events) {
+std::unique_ptr<Prepared> prepare(const InferOptions& o, const InferEvents& events) {
   check_options(o);
   const auto model = o.model.string();
   std::error_code ec;
@@ -238,7 +250,8 @@ InferResult run_inference(const InferOptions& o, const InferEvents& events) {
   }
   if (!o.quantized_engine.empty()) at::globalContext().setQEngine(parse_qengine(o.quantized_engine));
 
-  InferResult r;
+  auto prepared = std::make_unique<Prepared>();
+  auto& r = prepared->result;
   r.started_at = utc_rfc3339();
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -265,7 +278,7 @@ InferResult run_inference(const InferOptions& o, const InferEvents& events) {
   r.rules.early_stopping = o.rules.early_stopping && o.scenario == Scenario::single_stream;
   r.warmup = o.warmup;
 
-  torch::jit::Module module;
+  auto& module = prepared->module;
   const auto load_start = Clock::now();
   try {
     module = torch::jit::load(model, device);
@@ -278,18 +291,15 @@ InferResult run_inference(const InferOptions& o, const InferEvents& events) {
   std::tie(r.parameters, r.packed_parameters) = count_parameters(module);
   if (events.note) events.note("Loaded " + model + " in " + fixed(r.load_ms, 1) + " ms (" + std::to_string(r.parameters) + " parameters)");
 
-  auto inputs = make_inputs(o, module, device);
+  prepared->inputs = make_inputs(o, module, device);
+  auto& inputs = prepared->inputs;
   r.inputs = inputs.info;
   r.input_source = inputs.source;
   r.batch = (!r.inputs.empty() && !r.inputs[0].shape.empty()) ? r.inputs[0].shape[0] : 1;
   check_arity(module, inputs, model);
 
-  const bool cuda = device.is_cuda();
-  const auto forward = [&](torch::jit::Module& m, std::vector<c10::IValue>& values) {
-    auto out = m.forward(values);
-    if (cuda) torch::cuda::synchronize();
-    return out;
-  };
+  prepared->cuda = device.is_cuda();
+  const auto forward = [&](torch::jit::Module& m, std::vector<c10::IValue>& values) { return prepared->forward(m, values); };
 
   // The first inference includes TorchScript's profiling and optimisation: reported apart.
   {
@@ -319,6 +329,18 @@ InferResult run_inference(const InferOptions& o, const InferEvents& events) {
   }
   if (events.note)
     events.note("First inference " + fixed(r.cold_ms, 2) + " ms; " + std::to_string(o.warmup) + " warm-up queries in " + fixed(r.warmup_ms, 1) + " ms");
+  return prepared;
+}
+
+}  // namespace
+
+InferResult run_inference(const InferOptions& o, const InferEvents& events) {
+  const auto prepared = prepare(o, events);
+  auto& module = prepared->module;
+  auto& inputs = prepared->inputs;
+  auto& r = prepared->result;
+  const auto model = o.model.string();
+  const auto forward = [&](torch::jit::Module& m, std::vector<c10::IValue>& values) { return prepared->forward(m, values); };
 
   // Stopping rule: --iterations alone is a fixed count; otherwise LoadGen's "until both the
   // minimum queries and the minimum duration are met". --max-duration and Ctrl-C stop early.
@@ -422,6 +444,41 @@ InferResult run_inference(const InferOptions& o, const InferEvents& events) {
   r.peak_rss_bytes = peak_rss_bytes();
   r.finished_at = utc_rfc3339();
   return r;
+}
+
+struct InferSession::Impl {
+  std::unique_ptr<Prepared> prepared;
+  std::vector<std::vector<c10::IValue>> slot_inputs;  // each slot its own copy: queries run at once
+};
+
+InferSession::InferSession(const InferOptions& options, int slots, const InferEvents& events) : impl_(std::make_unique<Impl>()) {
+  impl_->prepared = prepare(options, events);
+  for (int i = 0; i < slots; ++i) {
+    std::vector<c10::IValue> copy;
+    for (const auto& v : impl_->prepared->inputs.values) copy.emplace_back(v.toTensor().clone());
+    impl_->slot_inputs.push_back(std::move(copy));
+  }
+}
+
+InferSession::~InferSession() = default;
+
+const InferResult& InferSession::model() const { return impl_->prepared->result; }
+
+double InferSession::run_query(int slot) {
+  thread_local bool threads_set = false;
+  if (!threads_set) {
+    at::init_num_threads();  // OpenMP's thread count is per thread
+    threads_set = true;
+  }
+  c10::InferenceMode guard;
+  auto& p = *impl_->prepared;
+  const auto t0 = Clock::now();
+  try {
+    p.forward(p.module, impl_->slot_inputs.at(static_cast<size_t>(slot)));
+  } catch (const std::exception& e) {
+    throw UsageError(p.result.model_path + ": forward failed: " + reason_of(e));
+  }
+  return ms_between(t0, Clock::now());
 }
 
 }  // namespace kb::infer

@@ -7,10 +7,20 @@ namespace kb::infer {
 bool libtorch_available() { return false; }
 std::string libtorch_version() { return ""; }
 
-InferResult run_inference(const InferOptions&, const InferEvents&) {
+namespace {
+[[noreturn]] void unavailable() {
   throw EnvironmentError(
-      "kubench infer: this kubench was built without libtorch; install Debian's libtorch-dev and rebuild (./dev.sh build), "
+      "kubench infer: this kubench was built without libtorch; install Debian's libtorch-dev (scripts/install-deps.sh --infer) and rebuild, "
       "or use kubench's container image, which has it");
 }
+}  // namespace
+
+InferResult run_inference(const InferOptions&, const InferEvents&) { unavailable(); }
+
+struct InferSession::Impl {};
+InferSession::InferSession(const InferOptions&, int, const InferEvents&) { unavailable(); }
+InferSession::~InferSession() = default;
+const InferResult& InferSession::model() const { unavailable(); }
+double InferSession::run_query(int) { unavailable(); }
 
 }  // namespace kb::infer

@@ -217,7 +217,7 @@ TEST(SweepSuite, TheDocumentedExamplesWork) {
     where.namespace_name = "kubench-sweep-docs";
     for (size_t i = 0; i < variants.size(); ++i) EXPECT_NO_THROW(render_variant_job(suite, variants[i], i, 1, where));
   }
-  EXPECT_EQ(suites, 4);
+  EXPECT_EQ(suites, 5);
 }
 
 }  // namespace
