@@ -5,23 +5,36 @@
 # alternating the three in each round, ROUNDS rounds of ITERATIONS timed queries each (after a warm-up).
 # Prints p50/p99 per tool (medians over rounds) and the ratios; kubench's measurement overhead is its p50
 # over the floor's (target under 1 %).
-#   bench/infer.sh [BUILD_DIR] [ROUNDS] [ITERATIONS] [THREADS]
+#   bench/infer.sh [BUILD_DIR] [ROUNDS] [ITERATIONS] [THREADS] [cnn|mlp]
+# cnn: a small CNN on a 1x3x64x64 image (~13 ms here: compute-bound); mlp: a 3-layer MLP on 1x256 (tens of
+# µs: the per-call cost of the loop around forward() shows).
 set -euo pipefail
 build=${1:-build/ci}
 rounds=${2:-5}
 iterations=${3:-2000}
 threads=${4:-1}
+model_kind=${5:-cnn}
+[[ $model_kind == cnn || $model_kind == mlp ]] || { echo "model: cnn or mlp" >&2; exit 2; }
 kubench=$build/kubench floor=$build/bench/infer_floor
 [[ -x $kubench && -x $floor ]] || { echo "build first: cmake --build --preset ci --target kubench infer_floor" >&2; exit 2; }
-python3 -c 'import torch' 2>/dev/null || { echo "needs python3-torch (scripts/install-deps.sh --tests)" >&2; exit 2; }
+# Debian's python3-torch is a module of Debian's own python3 (not of a pyenv one earlier in PATH).
+py=${PYTHON:-$([[ -x /usr/bin/python3 ]] && echo /usr/bin/python3 || echo python3)}
+"$py" -c 'import torch' 2>/dev/null || { echo "$py has no torch: install python3-torch (scripts/install-deps.sh --tests)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The model: a small CNN (3 conv blocks + linear, ~0.3 M parameters) on a 1x3x64x64 image, scripted and saved
+# The model: a small CNN (3 conv blocks + linear, ~0.2 M parameters) on a 1x3x64x64 image, traced and saved
 # by PyTorch as users deploy to C++; the input saved with torch.save so all three see the same tensor.
-python3 - "$work" <<'PY'
+"$py" - "$work" "$model_kind" <<'PY'
 import sys, torch
 torch.manual_seed(0)
+class Mlp(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.Sequential(torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(),
+                                          torch.nn.Linear(256, 10))
+    def forward(self, x):
+        return self.layers(x)
 class Net(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -32,9 +45,9 @@ class Net(torch.nn.Module):
         self.fc = torch.nn.Linear(128, 1000)
     def forward(self, x):
         return self.fc(torch.flatten(self.features(x), 1))
-model = torch.jit.script(Net().eval())
-model.save(sys.argv[1] + "/model.pt")
-torch.save(torch.randn(1, 3, 64, 64), sys.argv[1] + "/input.pt")
+net, x = (Net(), torch.randn(1, 3, 64, 64)) if sys.argv[2] == "cnn" else (Mlp(), torch.randn(1, 256))
+torch.jit.trace(net.eval(), x).save(sys.argv[1] + "/model.pt")  # traced: scripting needs the class in a file
+torch.save(x, sys.argv[1] + "/input.pt")
 PY
 cat >"$work/seed.py" <<'PY'
 import json, sys, time, torch
@@ -60,9 +73,9 @@ percentiles() { python3 -c '
 import json,sys,math; v=sorted(json.load(sys.stdin)["latencies_ms"]); r=lambda p: v[max(0,math.ceil(p*len(v))-1)]
 print(r(0.5), r(0.99))'; }
 run_floor() { "$floor" "$work/model.pt" "$work/input.pt" "$iterations" "$warmup" "$threads" | percentiles; }
-run_seed() { python3 "$work/seed.py" "$work/model.pt" "$work/input.pt" "$iterations" "$warmup" "$threads" | percentiles; }
+run_seed() { "$py" "$work/seed.py" "$work/model.pt" "$work/input.pt" "$iterations" "$warmup" "$threads" | percentiles; }
 
-echo "model: small CNN, 1x3x64x64 float32; $iterations queries per run, $rounds rounds, $threads intra-op thread(s)" >&2
+echo "model: $([[ $model_kind == cnn ]] && echo "small CNN, 1x3x64x64" || echo "3-layer MLP, 1x256") float32; $iterations queries per run, $rounds rounds, $threads intra-op thread(s)" >&2
 declare -A p50 p99
 for i in $(seq 1 "$rounds"); do
   # Rotate the order so drift in machine speed favours none of them.

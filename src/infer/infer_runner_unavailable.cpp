@@ -10,7 +10,7 @@ std::string libtorch_version() { return ""; }
 namespace {
 [[noreturn]] void unavailable() {
   throw EnvironmentError(
-      "kubench infer: this kubench was built without libtorch; install Debian's libtorch-dev (scripts/install-deps.sh --infer) and rebuild, "
+      "this kubench was built without libtorch, so it has no `infer`: install Debian's libtorch-dev (scripts/install-deps.sh --infer) and rebuild, "
       "or use kubench's container image, which has it");
 }
 }  // namespace

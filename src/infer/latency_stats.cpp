@@ -46,21 +46,24 @@ std::optional<size_t> early_stopping_overlatency(size_t n, double p, double conf
     const double log_pmf = log_choose_base - std::lgamma(dh + 1) - std::lgamma(dn - dh + 1) + dh * std::log(q) + (dn - dh) * std::log(p);
     const double hi = std::max(log_cdf, log_pmf), lo = std::min(log_cdf, log_pmf);
     log_cdf = hi + std::log1p(std::exp(lo - hi));
-    if (log_cdf > std::log(alpha)) break;
+    if (log_cdf >= std::log(alpha)) break;
     best = h;
   }
+  if (!best || *best < 1) return std::nullopt;
   return best;
 }
 
 size_t early_stopping_min_queries(double p, double confidence) {
-  // h = 0 needs p^n <= 1 - confidence.
-  return static_cast<size_t>(std::ceil(std::log(1 - confidence) / std::log(p) - 1e-9));
+  // At least the n where t = 0 first passes (p^n < 1 - confidence); t = 1 needs a few more.
+  auto n = static_cast<size_t>(std::ceil(std::log(1 - confidence) / std::log(p)));
+  while (!early_stopping_overlatency(n, p, confidence)) ++n;
+  return n;
 }
 
 std::optional<double> early_stopping_estimate(const std::vector<double>& sorted, double p, double confidence) {
-  const auto h = early_stopping_overlatency(sorted.size(), p, confidence);
-  if (!h) return std::nullopt;
-  return sorted[sorted.size() - 1 - *h];
+  const auto t = early_stopping_overlatency(sorted.size(), p, confidence);
+  if (!t) return std::nullopt;
+  return sorted[sorted.size() - *t];
 }
 
 Verdict judge_run(size_t queries, double duration_s, const std::optional<double>& early_estimate, bool complete,

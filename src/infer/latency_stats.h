@@ -22,13 +22,15 @@ double percentile(const std::vector<double>& sorted, double p);
 
 LatencySummary summarize_latencies(std::vector<double> latencies_ms);
 
-// The largest number of queries above a latency that still lets us claim, with `confidence`,
-// that the true `p`-quantile lies below it: the largest h with P(Binomial(n, 1 - p) <= h) <=
-// 1 - confidence. nullopt when even h = 0 does not (too few queries).
+// LoadGen's early stopping (loadgen/early_stopping.cc): the largest number t of "overlatency"
+// queries (at or above a latency) that still lets us claim, with `confidence`, that the true
+// `p`-quantile is below that latency: the largest t with P(Binomial(n, 1 - p) <= t) < 1 -
+// confidence. LoadGen needs t >= 1 ("processed at least 64 queries" for p 0.90, 0.99), so
+// nullopt below that.
 std::optional<size_t> early_stopping_overlatency(size_t n, double p, double confidence);
-// The fewest queries for which early_stopping_overlatency has an answer (44 for p 0.90, 0.99).
+// The fewest queries for which early_stopping_overlatency has an answer (64 for p 0.90, 0.99).
 size_t early_stopping_min_queries(double p, double confidence);
-// The latency the true p-quantile stays under with that confidence: the (h + 1)-th largest.
+// The estimate LoadGen prints: the t-th largest latency (it "would discard" the t - 1 above it).
 std::optional<double> early_stopping_estimate(const std::vector<double>& sorted, double p, double confidence);
 
 struct ValidityRules {

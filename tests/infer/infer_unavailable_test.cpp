@@ -16,7 +16,7 @@ TEST(InferUnavailable, SaysSoWithWhatToDo) {
     FAIL() << "no error";
   } catch (const EnvironmentError& e) {
     EXPECT_EQ(e.exit_code(), kExitUsage);
-    EXPECT_NE(std::string(e.what()).find("built without libtorch; install Debian's libtorch-dev"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("built without libtorch, so it has no `infer`: install Debian's libtorch-dev"), std::string::npos) << e.what();
   }
 }
 

@@ -55,15 +55,23 @@ long double binomial_cdf(size_t n, double q, size_t h) {
 }
 
 TEST(EarlyStopping, MatchesDirectBinomialSums) {
-  for (size_t n : {44u, 64u, 100u, 200u, 500u}) {
-    const auto h = early_stopping_overlatency(n, 0.90, 0.99);
-    ASSERT_TRUE(h) << n;
-    EXPECT_LE(binomial_cdf(n, 0.10, *h), 0.01L) << n;
-    EXPECT_GT(binomial_cdf(n, 0.10, *h + 1), 0.01L) << n;
+  for (size_t n : {64u, 100u, 200u, 500u}) {
+    const auto t = early_stopping_overlatency(n, 0.90, 0.99);
+    ASSERT_TRUE(t) << n;
+    EXPECT_LT(binomial_cdf(n, 0.10, *t), 0.01L) << n;
+    EXPECT_GE(binomial_cdf(n, 0.10, *t + 1), 0.01L) << n;
   }
-  EXPECT_EQ(early_stopping_min_queries(0.90, 0.99), 44u);  // 0.9^44 < 0.01 < 0.9^43
-  EXPECT_FALSE(early_stopping_overlatency(43, 0.90, 0.99));
-  EXPECT_EQ(*early_stopping_overlatency(44, 0.90, 0.99), 0u);
+  // LoadGen's "Processed at least 64 queries".
+  EXPECT_EQ(early_stopping_min_queries(0.90, 0.99), 64u);
+  EXPECT_FALSE(early_stopping_overlatency(63, 0.90, 0.99));
+  EXPECT_EQ(*early_stopping_overlatency(64, 0.90, 0.99), 1u);
+}
+
+TEST(EarlyStopping, DiscardsWhatLoadGenSummariesSayForTheirQueryCounts) {
+  // mlperf_log_summary.txt of SingleStream runs: "Processed at least 64 queries (N). Would
+  // discard D highest latency queries." D = t - 1.
+  for (auto [n, discarded] : std::vector<std::pair<size_t, size_t>>{{2048, 172}, {2145, 181}, {7469, 685}})
+    EXPECT_EQ(*early_stopping_overlatency(n, 0.90, 0.99) - 1, discarded) << n;
 }
 
 TEST(EarlyStopping, LargeRunsDoNotUnderflowAndApproachTheNominalRate) {
@@ -81,6 +89,7 @@ TEST(EarlyStopping, EstimateIsAnObservedLatencyAtOrAboveTheP90) {
   ASSERT_TRUE(bound);
   EXPECT_GE(*bound, percentile(v, 0.90));
   EXPECT_LE(*bound, 930);  // about 2.33 standard deviations (9.5 queries) above rank 900
+  EXPECT_EQ(*bound, 1000.0 - static_cast<double>(*early_stopping_overlatency(1000, 0.90, 0.99)) + 1);  // the t-th largest
   EXPECT_FALSE(early_stopping_estimate(std::vector<double>(10, 1.0), 0.90, 0.99));
 }
 
@@ -97,7 +106,7 @@ TEST(Verdict, ValidOnlyWhenEveryMinimumHolds) {
   ASSERT_EQ(v.reasons.size(), 3u);
   EXPECT_EQ(v.reasons[0], "99 queries, fewer than the minimum 100 (--min-queries)");
   EXPECT_EQ(v.reasons[1], "0.50 s, shorter than the minimum 1.00 s (--min-duration)");
-  EXPECT_EQ(v.reasons[2], "too few queries to bound the p90 latency with 99% confidence (needs 44)");
+  EXPECT_EQ(v.reasons[2], "too few queries to bound the p90 latency with 99% confidence (needs 64)");
 
   v = judge_run(500, 5, 5.0, false, "interrupted (Ctrl-C) after 500 queries", rules);
   EXPECT_FALSE(v.valid);

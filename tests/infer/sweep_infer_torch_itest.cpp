@@ -31,8 +31,8 @@ workload:
     model: "{{ inputs }}/{{ model }}.pt"
     input_shape: "2,3"
     threads: "{{ threads }}"
-    iterations: 50
-    min_queries: 50
+    iterations: 100
+    min_queries: 100
     min_duration: 0
     warmup: 2
 )");
@@ -43,7 +43,7 @@ workload:
   for (int i : {0, 1}) {
     EXPECT_EQ(recs[i]["status"], "succeeded") << recs[i].dump();
     EXPECT_EQ(recs[i]["result"]["schema"], "kubench/infer/v1");
-    EXPECT_EQ(recs[i]["result"]["queries"], 50);
+    EXPECT_EQ(recs[i]["result"]["queries"], 100);
     EXPECT_EQ(recs[i]["result"]["settings"]["threads"], i + 1);  // the matrix reached libtorch
     EXPECT_GT(recs[i]["metrics"]["latency_p50_ms"].get<double>(), 0);
     EXPECT_EQ(recs[i]["metrics"]["valid"], 1);
