@@ -131,9 +131,13 @@ merged_usr_links() { # the host's /bin, /lib, /lib64, /sbin -> usr/... symlinks,
 dpkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo none; }
 mlib=/usr/lib/x86_64-linux-gnu
 # libtorch (`kubench infer`, ~300 MB with its closure) goes into the cached base layer, not the per-build one,
-# when this kubench links it: then a rebuild of kubench does not copy it again.
+# when this kubench has its plugin: then a rebuild of kubench does not copy it again.
+# The plugin is kubench-torch.so beside the binary (kubench itself does not link libtorch).
+torch_plugin="$(dirname "$kubench")/kubench-torch.so"
 torch_libs=()
-while IFS= read -r lib; do torch_libs+=("$lib"); done < <(ldd "$kubench" 2>/dev/null | awk '$1 ~ /^lib(torch|c10)/ && $3 ~ /^\// {print $3}')
+if [[ -f "$torch_plugin" ]]; then
+  while IFS= read -r lib; do torch_libs+=("$lib"); done < <(ldd "$torch_plugin" 2>/dev/null | awk '$1 ~ /^lib(torch|c10)/ && $3 ~ /^\// {print $3}')
+fi
 base_key="$(
   {
     cat "$self"
@@ -208,10 +212,11 @@ fi
 # ---- layer 2: kubench and the libraries of its closure that layer 1 lacks
 seen=() files=() missing_libs=()
 add_elf "$kubench"
+if [[ -f "$torch_plugin" ]]; then add_elf "$torch_plugin"; fi
 check_missing
 extra=()
 while IFS= read -r f; do [[ -n "$f" ]] && extra+=("$f"); done < <(
-  printf '%s\n' "${files[@]}" | grep -vxF "$kubench" | grep -vxFf "$base/files.txt" || true
+  printf '%s\n' "${files[@]}" | grep -vxF -e "$kubench" -e "$torch_plugin" | grep -vxFf "$base/files.txt" || true
 )
 version="$("$kubench" --version 2>/dev/null | head -n1 | cut -d' ' -f1)"
 [[ -n "$version" ]] || die "$kubench --version printed nothing"
@@ -219,6 +224,7 @@ key="$(
   {
     echo "$base_key $tag $version"
     sha256sum "$kubench" | cut -d' ' -f1
+    if [[ -f "$torch_plugin" ]]; then sha256sum "$torch_plugin" | cut -d' ' -f1; fi
     [[ ${#extra[@]} -eq 0 ]] || sha256sum "${extra[@]}"
   } | sha256sum | cut -c1-16
 )"
@@ -239,6 +245,7 @@ else
   cp -a "$base/oci-layout" "$base/index.json" "$layout/"
   cp -al "$base/blobs" "$layout/blobs" 2>/dev/null || cp -a "$base/blobs" "$layout/blobs"
   install -m 755 "$kubench" "$stage/usr/local/bin/kubench"
+  if [[ -f "$torch_plugin" ]]; then install -m 644 "$torch_plugin" "$stage/usr/local/bin/kubench-torch.so"; fi
   if [[ ${#extra[@]} -gt 0 ]]; then
     files=("${extra[@]}")
     copy_files "$stage"

@@ -24,6 +24,7 @@ void add_scenes_command(CLI::App& app, GlobalOptions& global);
 void add_sweep_command(CLI::App& app, GlobalOptions& global);
 void add_report_command(CLI::App& app, GlobalOptions& global);
 void add_infer_command(CLI::App& app, GlobalOptions& global);
+void add_share_command(CLI::App& app, GlobalOptions& global);
 void add_sweep_report_command(CLI::App* sweep, GlobalOptions& global);  // `sweep report`, under `sweep`
 void add_scenes_run_command(CLI::App* scenes, GlobalOptions& global);  // `scenes run`, under `scenes`
 

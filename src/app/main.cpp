@@ -10,7 +10,9 @@
 int main(int argc, char** argv) {
   CLI::App app{"kubench: GPU media benchmarks on this machine or on Kubernetes.\n"
                "Example: kubench bench --profile quick"};
-  app.set_version_flag("--version", std::string(KUBENCH_VERSION) + (kb::infer::libtorch_available() ? " (libtorch " + kb::infer::libtorch_version() + ")" : " (without libtorch: no kubench infer)"));
+  // Looks for the libtorch plugin without loading it: loading costs half a second.
+  const auto plugin = kb::infer::torch_plugin_path();
+  app.set_version_flag("--version", std::string(KUBENCH_VERSION) + (plugin ? " (infer: " + plugin->string() + ")" : " (no libtorch plugin: no kubench infer)"));
   app.require_subcommand(1);
   app.fallthrough();
   kb::app::GlobalOptions global;
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
   kb::app::add_sweep_command(app, global);
   kb::app::add_report_command(app, global);
   kb::app::add_infer_command(app, global);
+  kb::app::add_share_command(app, global);
 
   kb::install_interrupt_handlers();
   try {

@@ -1,9 +1,11 @@
 // Runs a TorchScript model as MLPerf LoadGen's scenarios do and measures it (docs/infer.md).
-// The header has no libtorch in it: a build without libtorch links infer_runner_unavailable.cpp,
-// whose run_inference says so instead.
+// No libtorch here: the work is done by the libtorch plugin (torch_plugin.h), loaded on first
+// use; without it these say what to install instead.
 #pragma once
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +20,10 @@ struct InferEvents {
   std::function<void(size_t queries, double elapsed_s, size_t target_queries, double target_s)> progress;
 };
 
-// Whether this build has libtorch; when not, why (for `kubench infer`'s error and `--version`).
+// Where the plugin is: $KUBENCH_TORCH_PLUGIN, else kubench-torch.so beside the executable.
+// Looks only; loads nothing (`--version` uses it).
+std::optional<std::filesystem::path> torch_plugin_path();
+// Whether the plugin loads (this loads it, and libtorch with it), and libtorch's version.
 bool libtorch_available();
 std::string libtorch_version();
 

@@ -1,5 +1,6 @@
-// run_inference on libtorch. The only file of the product that includes libtorch's headers
-// (they cost ~20 s of compile time per file).
+// The libtorch plugin (kubench-torch.so, torch_plugin.h): run_inference and InferSession's work on
+// libtorch. The only file of the product that includes libtorch's headers (they cost ~20 s of
+// compile time per file), and the only one linked with libtorch.
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -19,10 +20,10 @@
 
 #include "core/error.h"
 #include "core/files.h"
-#include "core/interrupt.h"
 #include "core/text.h"
 #include "core/utc_time.h"
 #include "infer/infer_runner.h"
+#include "infer/torch_plugin.h"
 #include "probe/host.h"
 
 namespace kb::infer {
@@ -30,10 +31,8 @@ namespace kb::infer {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-bool libtorch_available() { return true; }
-std::string libtorch_version() { return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH); }
-
 namespace {
+std::string torch_version() { return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH); }
 
 // c10::Error keeps a backtrace apart; TorchScript's own errors (JITException) are plain.
 std::string reason_of(const std::exception& e) {
@@ -117,7 +116,7 @@ c10::QEngine parse_qengine(const std::string& name) {
     if (e != c10::QEngine::NoQEngine) names += (names.empty() ? "" : ", ") + to_lower(c10::toString(e));
   auto it = m.find(name);
   if (it == m.end() || std::find(supported.begin(), supported.end(), it->second) == supported.end())
-    throw UsageError("--quantized-engine " + name + ": this libtorch (" + libtorch_version() + ") has " + names);
+    throw UsageError("--quantized-engine " + name + ": this libtorch (" + torch_version() + ") has " + names);
   return it->second;
 }
 
@@ -219,7 +218,7 @@ struct Prepared {
   }
 };
 
-std::unique_ptr<Prepared> prepare(const InferOptions& o, const InferEvents& events) {
+std::unique_ptr<Prepared> prepare(const InferOptions& o, const InferEvents& events, bool (*interrupted)()) {
   check_options(o);
   const auto model = o.model.string();
   std::error_code ec;
@@ -229,7 +228,7 @@ std::unique_ptr<Prepared> prepare(const InferOptions& o, const InferEvents& even
   torch::Device device(torch::kCPU);
   if (o.device != "cpu") {
     if (!torch::cuda::is_available())
-      throw EnvironmentError("--device " + o.device + ": this libtorch (" + libtorch_version() + ") " +
+      throw EnvironmentError("--device " + o.device + ": this libtorch (" + torch_version() + ") " +
                              (at::hasCUDA() ? "sees no CUDA device" : "was built without CUDA (Debian's libtorch is CPU only)") +
                              "; use --device cpu, or an image with a CUDA build of libtorch");
     try {
@@ -266,7 +265,7 @@ std::unique_ptr<Prepared> prepare(const InferOptions& o, const InferEvents& even
   r.interop_threads = at::get_num_interop_threads();
   r.streams = o.streams;
   r.quantized_engine = o.quantized_engine.empty() ? "" : to_lower(c10::toString(at::globalContext().qEngine()));
-  r.libtorch_version = libtorch_version();
+  r.libtorch_version = torch_version();
   r.cpu_capability = cpu_capability_from_config(at::show_config());
   try {
     r.cpu_model = probe::read_cpu().model;
@@ -283,7 +282,7 @@ std::unique_ptr<Prepared> prepare(const InferOptions& o, const InferEvents& even
   try {
     module = torch::jit::load(model, device);
   } catch (const std::exception& e) {
-    throw UsageError(model + ": not a TorchScript model libtorch " + libtorch_version() + " can load: " + reason_of(e));
+    throw UsageError(model + ": not a TorchScript model libtorch " + torch_version() + " can load: " + reason_of(e));
   }
   module.eval();
   r.load_ms = ms_between(load_start, Clock::now());
@@ -332,10 +331,8 @@ std::unique_ptr<Prepared> prepare(const InferOptions& o, const InferEvents& even
   return prepared;
 }
 
-}  // namespace
-
-InferResult run_inference(const InferOptions& o, const InferEvents& events) {
-  const auto prepared = prepare(o, events);
+InferResult run_timed(const InferOptions& o, const InferEvents& events, bool (*interrupted)()) {
+  const auto prepared = prepare(o, events, interrupted);
   auto& module = prepared->module;
   auto& inputs = prepared->inputs;
   auto& r = prepared->result;
@@ -446,39 +443,79 @@ InferResult run_inference(const InferOptions& o, const InferEvents& events) {
   return r;
 }
 
-struct InferSession::Impl {
+struct Session {
   std::unique_ptr<Prepared> prepared;
   std::vector<std::vector<c10::IValue>> slot_inputs;  // each slot its own copy: queries run at once
 };
 
-InferSession::InferSession(const InferOptions& options, int slots, const InferEvents& events) : impl_(std::make_unique<Impl>()) {
-  impl_->prepared = prepare(options, events);
+bool never() { return false; }
+
+Session* open_session(const InferOptions& options, int slots) {
+  auto session = std::make_unique<Session>();
+  session->prepared = prepare(options, {}, &never);
   for (int i = 0; i < slots; ++i) {
     std::vector<c10::IValue> copy;
-    for (const auto& v : impl_->prepared->inputs.values) copy.emplace_back(v.toTensor().clone());
-    impl_->slot_inputs.push_back(std::move(copy));
+    for (const auto& v : session->prepared->inputs.values) copy.emplace_back(v.toTensor().clone());
+    session->slot_inputs.push_back(std::move(copy));
   }
+  return session.release();
 }
 
-InferSession::~InferSession() = default;
-
-const InferResult& InferSession::model() const { return impl_->prepared->result; }
-
-double InferSession::run_query(int slot) {
+double run_query(Session* session, int slot) {
   thread_local bool threads_set = false;
   if (!threads_set) {
     at::init_num_threads();  // OpenMP's thread count is per thread
     threads_set = true;
   }
   c10::InferenceMode guard;
-  auto& p = *impl_->prepared;
+  auto& p = *session->prepared;
   const auto t0 = Clock::now();
   try {
-    p.forward(p.module, impl_->slot_inputs.at(static_cast<size_t>(slot)));
+    p.forward(p.module, session->slot_inputs.at(static_cast<size_t>(slot)));
   } catch (const std::exception& e) {
     throw UsageError(p.result.model_path + ": forward failed: " + reason_of(e));
   }
   return ms_between(t0, Clock::now());
 }
 
+// Errors cross as data: the plugin's exception types are its own copies.
+template <class Work>
+bool guarded(PluginError& error, Work&& work) {
+  try {
+    work();
+    return true;
+  } catch (const EnvironmentError& e) {
+    error = {e.exit_code(), true, e.what()};
+  } catch (const Error& e) {
+    error = {e.exit_code(), false, e.what()};
+  } catch (const std::exception& e) {
+    error = {kExitUsage, false, std::string("libtorch: ") + reason_of(e)};
+  }
+  return false;
+}
+
+}  // namespace
+
 }  // namespace kb::infer
+
+extern "C" const kb::infer::TorchPlugin* kubench_torch_plugin() {
+  using namespace kb::infer;
+  static const TorchPlugin plugin = {
+      kTorchPluginAbi,
+      &torch_version,
+      [](const InferOptions& o, const InferEvents& events, bool (*stop)(), InferResult& out, PluginError& error) {
+        return guarded(error, [&] { out = run_timed(o, events, stop); });
+      },
+      [](const InferOptions& o, int slots, PluginError& error) -> void* {
+        Session* session = nullptr;
+        guarded(error, [&] { session = open_session(o, slots); });
+        return session;
+      },
+      [](void* session, int slot, double& ms, PluginError& error) {
+        return guarded(error, [&] { ms = run_query(static_cast<Session*>(session), slot); });
+      },
+      [](void* session) -> const InferResult* { return &static_cast<Session*>(session)->prepared->result; },
+      [](void* session) { delete static_cast<Session*>(session); },
+  };
+  return &plugin;
+}

@@ -10,22 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-void add(ResourceList& into, const ResourceList& more) {
-  for (const auto& [name, milli] : more) into[name] += milli;
-}
-
-void keep_max(ResourceList& into, const ResourceList& other) {
-  for (const auto& [name, milli] : other) into[name] = std::max(into[name], milli);
-}
-
-ResourceList quantities(const json& map) {
-  ResourceList out;
-  if (!map.is_object()) return out;
-  for (const auto& [name, value] : map.items())
-    out[name] = parse_quantity_milli(value.is_string() ? value.get<std::string>() : value.dump());
-  return out;
-}
-
 std::string text_of(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 bool expression_holds(const json& expr, const std::map<std::string, std::string>& values) {
@@ -67,35 +51,6 @@ bool tolerated(const json& taint, const json& tolerations) {
 std::string amount(const std::string& name, int64_t milli) { return format_quantity_milli(milli) + " " + name; }
 
 }  // namespace
-
-ResourceList container_requests(const json& container) {
-  const auto resources = container.value("resources", json::object());
-  auto out = quantities(resources.value("requests", json::object()));
-  for (const auto& [name, milli] : quantities(resources.value("limits", json::object())))
-    out.emplace(name, milli);  // only where no request is given
-  return out;
-}
-
-ResourceList pod_requests(const json& spec) {
-  ResourceList running, sidecars, init_peak;
-  for (const auto& c : spec.value("containers", json::array())) add(running, container_requests(c));
-  for (const auto& c : spec.value("initContainers", json::array())) {
-    const auto req = container_requests(c);
-    if (c.value("restartPolicy", "") == "Always") {
-      add(sidecars, req);  // a sidecar keeps running beside every later container
-      keep_max(init_peak, sidecars);
-    } else {
-      auto during = sidecars;
-      add(during, req);
-      keep_max(init_peak, during);
-    }
-  }
-  add(running, sidecars);
-  keep_max(running, init_peak);
-  add(running, quantities(spec.value("overhead", json::object())));
-  running["pods"] = 1000;
-  return running;
-}
 
 ResourceList target_requests(const SweepTarget& target) {
   json container = {{"resources", {{"requests", target.requests}, {"limits", target.limits}}}};
@@ -139,27 +94,6 @@ std::string node_mismatch(const json& node, const SweepTarget& target) {
              " not tolerated";
   }
   return "";
-}
-
-std::vector<NodeCapacity> node_capacity(const std::vector<json>& nodes, const std::vector<json>& pods) {
-  std::vector<NodeCapacity> out;
-  std::map<std::string, size_t> at;
-  for (const auto& n : nodes) {
-    NodeCapacity c;
-    c.name = n.value("metadata", json::object()).value("name", "");
-    c.allocatable = quantities(n.value("status", json::object()).value("allocatable", json::object()));
-    at[c.name] = out.size();
-    out.push_back(std::move(c));
-  }
-  for (const auto& p : pods) {
-    const auto spec = p.value("spec", json::object());
-    const auto phase = p.value("status", json::object()).value("phase", "");
-    if (phase == "Succeeded" || phase == "Failed") continue;
-    auto it = at.find(spec.value("nodeName", ""));
-    if (it == at.end()) continue;
-    add(out[it->second].requested, pod_requests(spec));
-  }
-  return out;
 }
 
 AdmissionPlan plan_admission(const AdmissionInput& input, const std::vector<PendingVariant>& pending) {

@@ -11,19 +11,10 @@
 #include <vector>
 
 #include "core/quantity.h"
+#include "kube/pod_resources.h"
 #include "jobs/sweep_suite.h"
 
 namespace kb::jobs {
-
-// A container's requests; a resource with a limit but no request requests its limit, as the API
-// server defaults it.
-ResourceList container_requests(const nlohmann::json& container);
-
-// What a pod spec asks of a node, by the scheduler's rule: the larger of the init phase (each
-// ordinary init container on top of the sidecars started before it) and the running phase (the
-// app containers plus every sidecar, i.e. init containers with restartPolicy Always), plus the
-// pod overhead; and one "pods".
-ResourceList pod_requests(const nlohmann::json& pod_spec);
 
 // The pod spec a target gives a variant's container (the requests the runner admits against).
 ResourceList target_requests(const SweepTarget& target);
@@ -33,15 +24,10 @@ ResourceList target_requests(const SweepTarget& target);
 // target does not tolerate.
 std::string node_mismatch(const nlohmann::json& node, const SweepTarget& target);
 
-struct NodeCapacity {
-  std::string name;
-  ResourceList allocatable;
-  ResourceList requested;  // by every non-terminated pod bound to the node
-};
-
-// Allocatable and requested per node from listed Nodes and Pods (pods of other nodes, unbound and
-// terminated pods are skipped).
-std::vector<NodeCapacity> node_capacity(const std::vector<nlohmann::json>& nodes, const std::vector<nlohmann::json>& pods);
+using kube::container_requests;
+using kube::node_capacity;
+using kube::NodeCapacity;
+using kube::pod_requests;
 
 struct PendingVariant {
   size_t key = 0;          // the caller's handle (returned in the plan)

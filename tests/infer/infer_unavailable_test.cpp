@@ -1,6 +1,7 @@
-// A build without libtorch: `kubench infer` says what to do, and nothing crashes. This test links
-// infer_runner_unavailable.cpp (what such a build links) into a build that has libtorch.
+// Without the libtorch plugin (a build without libtorch, or the plugin not beside the binary),
+// `infer` says what to install and nothing crashes.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include "core/error.h"
 #include "infer/infer_runner.h"
@@ -9,6 +10,8 @@ namespace kb::infer {
 namespace {
 
 TEST(InferUnavailable, SaysSoWithWhatToDo) {
+  ::setenv("KUBENCH_TORCH_PLUGIN", "/nonexistent/kubench-torch.so", 1);
+  EXPECT_FALSE(torch_plugin_path());
   EXPECT_FALSE(libtorch_available());
   EXPECT_EQ(libtorch_version(), "");
   try {
@@ -16,8 +19,11 @@ TEST(InferUnavailable, SaysSoWithWhatToDo) {
     FAIL() << "no error";
   } catch (const EnvironmentError& e) {
     EXPECT_EQ(e.exit_code(), kExitUsage);
-    EXPECT_NE(std::string(e.what()).find("built without libtorch, so it has no `infer`: install Debian's libtorch-dev"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no libtorch plugin (kubench-torch.so beside the binary, or $KUBENCH_TORCH_PLUGIN), so no `infer`: install Debian's libtorch-dev"),
+              std::string::npos)
+        << e.what();
   }
+  EXPECT_THROW(InferSession(InferOptions{}, 1), EnvironmentError);
 }
 
 }  // namespace

@@ -1,0 +1,44 @@
+// Who uses a node's GPUs: the workloads whose pods request GPU resources (owner resolved from the
+// pod alone: a ReplicaSet's pod belongs to its Deployment by the pod-template-hash), and the pods
+// that use a GPU without requesting one — privileged with /dev/nvidia* or /dev/dri host paths,
+// runtimeClassName nvidia, NVIDIA_VISIBLE_DEVICES=all, a GPU-injecting webhook's annotation —
+// which no allocation view counts. Pure functions over listed Pods.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/quantity.h"
+
+namespace kb::share {
+
+struct Owner {
+  std::string kind;  // Deployment | StatefulSet | DaemonSet | Job | CronJob | ReplicaSet | Pod | another controller's kind
+  std::string name;
+};
+// The pod's controller, a ReplicaSet mapped to its Deployment (name minus "-<pod-template-hash>")
+// and a Job to its CronJob when the Job's name is the CronJob's plus a scheduled-time suffix and
+// the pod carries no other owner (no extra API call: both rules are how the controllers name them).
+Owner owner_of(const nlohmann::json& pod);
+
+// How a pod uses a GPU it does not request ("privileged + hostPath /dev/nvidia0", "runtimeClassName
+// nvidia", "NVIDIA_VISIBLE_DEVICES=all in container plex", "annotation gpu-directories=nvidia");
+// empty when none.
+std::vector<std::string> unrequested_gpu_evidence(const nlohmann::json& pod);
+
+struct Workload {
+  std::string namespace_name;
+  Owner owner;
+  std::string node;
+  int pods = 0;
+  ResourceList requested;               // GPU resources only, summed over its pods on `node`
+  std::vector<std::string> evidence;    // set when it requests no GPU resource but uses one
+  nlohmann::json annotations = nlohmann::json::object();  // its first pod's (kubench.io/vram)
+  std::vector<nlohmann::json> containers;                // its first pod's (settings that imply VRAM)
+};
+
+// Workloads on each node that request a GPU resource or show evidence of GPU use, grouped by
+// (node, namespace, owner), in that order. Unbound and terminated pods are left out.
+std::vector<Workload> gpu_workloads(const std::vector<nlohmann::json>& pods);
+
+}  // namespace kb::share

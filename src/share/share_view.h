@@ -1,0 +1,44 @@
+// The seed's allocation table, computed: per node, its GPUs (gpu_inventory.h), each GPU resource's
+// capacity / allocatable / allocated / free, and one row per workload holding shares of the GPU,
+// the GPU users that requested nothing ("N/A: variable", with the evidence), then Available and
+// Total. Pure: listed Nodes and Pods in; `kubench share show` prints it (kubench/share/v1).
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/report.h"
+#include "kube/pod_resources.h"
+#include "share/gpu_inventory.h"
+#include "share/gpu_users.h"
+
+namespace kb::share {
+
+struct ResourceUse {
+  std::string resource;
+  int64_t capacity = 0, allocatable = 0, allocated = 0;  // millis
+  int64_t free() const { return allocatable - allocated; }
+};
+
+struct NodeShare {
+  NodeGpus gpus;
+  std::vector<ResourceUse> resources;  // every GPU resource of the node
+  std::vector<Workload> workloads;     // unrequested users first, then by namespace and name
+  // Of gpus.share_resource: what one share is of the node's GPUs, and the totals.
+  int64_t total_shares = 0, allocated_shares = 0;  // millis
+};
+
+// Nodes with GPUs (all when `only_node` is empty; an unknown `only_node` is a UsageError).
+std::vector<NodeShare> share_view(const std::vector<nlohmann::json>& nodes, const std::vector<nlohmann::json>& pods,
+                                  const std::string& only_node = "");
+
+// "12.5%" of the node's shares.
+std::string share_percentage(int64_t milli_shares, int64_t total_milli);
+
+nlohmann::json share_json(const std::vector<NodeShare>& view);
+Report share_report(const std::vector<NodeShare>& view);
+// One row per workload (and the Available / Total rows) per node: node, namespace, workload, kind, …
+std::string share_csv(const std::vector<NodeShare>& view);
+
+}  // namespace kb::share
