@@ -35,6 +35,7 @@ struct Workload {
   std::vector<std::string> evidence;    // set when it requests no GPU resource but uses one
   nlohmann::json annotations = nlohmann::json::object();  // its first pod's (kubench.io/vram)
   std::vector<nlohmann::json> containers;                // its first pod's (settings that imply VRAM)
+  bool planned = false;                                  // added by `share plan`, not in the cluster
 };
 
 // Workloads on each node that request a GPU resource or show evidence of GPU use, grouped by

@@ -46,7 +46,7 @@ std::vector<Row> allocation_rows(const NodeShare& n) {
       continue;
     }
     rows.push_back({workload_name(w), w.namespace_name, w.owner.kind, shares_text(it->second), share_percentage(it->second, n.total_shares),
-                    w.pods > 1 ? std::to_string(w.pods) + " pods" : ""});
+                    w.planned ? "planned" : w.pods > 1 ? std::to_string(w.pods) + " pods" : ""});
   }
   const int64_t available = n.total_shares - n.allocated_shares;
   rows.push_back({"Available", "-", "", shares_text(available), share_percentage(available, n.total_shares),
@@ -113,6 +113,7 @@ json share_json(const std::vector<NodeShare>& view) {
       json requested = json::object();
       for (const auto& [name, milli] : w.requested) requested[name] = shares_text(milli);
       json row = {{"namespace", w.namespace_name}, {"kind", w.owner.kind}, {"name", w.owner.name}, {"pods", w.pods}, {"requested", requested}};
+      if (w.planned) row["planned"] = true;
       if (!w.evidence.empty()) {
         row["unrequested_gpu_use"] = w.evidence;
         row["shares"] = nullptr;
