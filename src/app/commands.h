@@ -25,6 +25,10 @@ void add_sweep_command(CLI::App& app, GlobalOptions& global);
 void add_report_command(CLI::App& app, GlobalOptions& global);
 void add_infer_command(CLI::App& app, GlobalOptions& global);
 void add_share_command(CLI::App& app, GlobalOptions& global);
+// `kubench share config` (app/cmd_share_config.cpp), a subcommand of `share`.
+void add_share_config_command(CLI::App& share, GlobalOptions& global);
+// `kubench share check` (app/cmd_share_check.cpp).
+void add_share_check_command(CLI::App& share, GlobalOptions& global);
 void add_sweep_report_command(CLI::App* sweep, GlobalOptions& global);  // `sweep report`, under `sweep`
 void add_scenes_run_command(CLI::App* scenes, GlobalOptions& global);  // `scenes run`, under `scenes`
 

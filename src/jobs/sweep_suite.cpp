@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/yaml_json.h"
 
 namespace kb::jobs {
 
@@ -23,25 +24,6 @@ struct Where {
     throw ParseError(file + (line > 0 ? ":" + std::to_string(line) : "") + ": " + key + ": " + what);
   }
 };
-
-// A YAML value as JSON, scalars as strings: the renderer hands these objects to Kubernetes as
-// written, and the workload reads its own settings.
-json to_json(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& kv : n) out[kv.first.as<std::string>()] = to_json(kv.second);
-      return out;
-    }
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : n) out.push_back(to_json(item));
-      return out;
-    }
-    case YAML::NodeType::Scalar: return n.as<std::string>();
-    default: return nullptr;
-  }
-}
 
 void only_keys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed, const Where& w) {
   for (const auto& kv : map) {
@@ -99,10 +81,10 @@ SweepTarget parse_target(const std::string& name, const YAML::Node& n, const Whe
   SweepTarget t;
   t.name = name;
   if (n["nodeSelector"]) t.node_selector = string_map(n["nodeSelector"], key + ".nodeSelector", w);
-  if (n["affinity"]) t.affinity = to_json(n["affinity"]);
+  if (n["affinity"]) t.affinity = yaml_to_json(n["affinity"]);
   if (n["tolerations"]) {
     if (!n["tolerations"].IsSequence()) w.fail(n["tolerations"], key + ".tolerations", "must be a list");
-    t.tolerations = to_json(n["tolerations"]);
+    t.tolerations = yaml_to_json(n["tolerations"]);
   }
   if (n["runtimeClassName"]) t.runtime_class = n["runtimeClassName"].as<std::string>();
   if (n["context"]) t.context = n["context"].as<std::string>();
@@ -322,7 +304,7 @@ SweepSuite parse_document(const YAML::Node& doc, const std::string& file) {
   s.workload_kind = workload.begin()->first.as<std::string>();
   if (s.workload_kind != "bench" && s.workload_kind != "container" && s.workload_kind != "infer")
     w.fail(workload.begin()->first, "workload." + s.workload_kind, "unknown workload (bench, container or infer)");
-  s.workload = to_json(workload.begin()->second);
+  s.workload = yaml_to_json(workload.begin()->second);
   check_workload(s.workload_kind, workload.begin()->second, w);
   return s;
 }

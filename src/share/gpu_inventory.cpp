@@ -98,12 +98,13 @@ void read_nvidia(NodeGpus& g, const std::map<std::string, std::string>& labels, 
   if (renamed > 0 && plain > 0)
     g.warnings.push_back("both nvidia.com/gpu (" + std::to_string(plain) + ") and nvidia.com/gpu.shared (" + std::to_string(renamed) +
                          ") are advertised: a plugin config change not yet applied everywhere?");
-  // GFD's replicas label is the total of shares (physical × replicas).
-  if (replicas_label && shares > 0 && *replicas_label != shares)
-    g.warnings.push_back("label nvidia.com/gpu.replicas=" + std::to_string(*replicas_label) + " but the node advertises " + std::to_string(shares) +
-                         " " + g.share_resource + "; the capacity is used");
-  const int64_t total = shares > 0 ? shares : replicas_label.value_or(0);
   if (g.count == 0) g.count = 1;  // shared, and nothing says how many: one GPU is the common case
+  // GFD's replicas label is per physical GPU (the plugin's config), the capacity the node's total.
+  if (replicas_label && shares > 0 && *replicas_label * g.count != shares)
+    g.warnings.push_back("label nvidia.com/gpu.replicas=" + std::to_string(*replicas_label) + " (per GPU, × " + std::to_string(g.count) +
+                         (g.count == 1 ? " GPU" : " GPUs") + ") but the node advertises " + std::to_string(shares) + " " + g.share_resource +
+                         "; the capacity is used");
+  const int64_t total = shares > 0 ? shares : replicas_label.value_or(0) * g.count;
   g.replicas = static_cast<int>(std::max<int64_t>(1, total / g.count));
   if (total % g.count != 0)
     g.warnings.push_back(std::to_string(total) + " shares do not divide over " + std::to_string(g.count) + " GPUs");

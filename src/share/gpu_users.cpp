@@ -108,6 +108,7 @@ std::vector<Workload> gpu_workloads(const std::vector<json>& pods) {
     }
     auto& w = out[it->second];
     ++w.pods;
+    w.pod_names.push_back(meta.value("name", ""));
     for (const auto& [name, milli] : gpu) w.requested[name] += milli;
   }
   std::stable_sort(out.begin(), out.end(), [](const Workload& a, const Workload& b) {

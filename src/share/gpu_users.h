@@ -5,6 +5,7 @@
 // which no allocation view counts. Pure functions over listed Pods.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,14 @@ Owner owner_of(const nlohmann::json& pod);
 // empty when none.
 std::vector<std::string> unrequested_gpu_evidence(const nlohmann::json& pod);
 
+// How much VRAM a workload may use and where that figure comes from (vram_budget.h fills it).
+struct VramEstimate {
+  std::optional<int64_t> low, high;  // bytes; unset when nothing says
+  bool resident = false;             // held as long as it runs: measured now, or pre-allocated (vLLM)
+  std::string source = "none";       // live | annotation | settings | estimates | none
+  std::string detail;                // "DCGM_FI_DEV_FB_USED now", "kubench.io/vram=6Gi-8Gi", …
+};
+
 struct Workload {
   std::string namespace_name;
   Owner owner;
@@ -35,7 +44,9 @@ struct Workload {
   std::vector<std::string> evidence;    // set when it requests no GPU resource but uses one
   nlohmann::json annotations = nlohmann::json::object();  // its first pod's (kubench.io/vram)
   std::vector<nlohmann::json> containers;                // its first pod's (settings that imply VRAM)
+  std::vector<std::string> pod_names;                    // its pods on `node` (live VRAM is by pod)
   bool planned = false;                                  // added by `share plan`, not in the cluster
+  VramEstimate vram;
 };
 
 // Workloads on each node that request a GPU resource or show evidence of GPU use, grouped by

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/output.h"
 #include "core/text.h"
+#include "share/vram_budget.h"
 
 namespace kb::share {
 
@@ -22,10 +23,18 @@ std::string vram_text(const std::optional<int64_t>& bytes) {
 
 std::string workload_name(const Workload& w) { return w.owner.name; }
 
+// "at risk" → "AT RISK": a verdict that needs attention stands out in the title.
+std::string to_upper_words(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
 // The rows of the seed's table for one node: workload, namespace, shares, percentage.
 struct Row {
-  std::string workload, namespace_name, kind, shares, percentage, note;
+  std::string workload, namespace_name, kind, shares, percentage, vram, vram_source, note;
 };
+
+std::string source_text(const VramEstimate& e) { return e.detail.empty() ? e.source : e.source + ": " + e.detail; }
 
 std::vector<Row> allocation_rows(const NodeShare& n) {
   std::vector<Row> rows;
@@ -34,7 +43,8 @@ std::vector<Row> allocation_rows(const NodeShare& n) {
     if (!w.evidence.empty()) {
       std::string why;
       for (const auto& e : w.evidence) why += (why.empty() ? "" : "; ") + e;
-      rows.push_back({workload_name(w), w.namespace_name, w.owner.kind, "N/A", "variable", "requests no GPU, uses one: " + why});
+      rows.push_back({workload_name(w), w.namespace_name, w.owner.kind, "N/A", "variable", vram_range_text(w.vram), source_text(w.vram),
+                      "requests no GPU, uses one: " + why});
       continue;
     }
     auto it = w.requested.find(resource);
@@ -42,16 +52,22 @@ std::vector<Row> allocation_rows(const NodeShare& n) {
       // Another GPU resource of the node (a MIG profile, HAMi gpumem): listed with what it holds.
       std::string held;
       for (const auto& [name, milli] : w.requested) held += (held.empty() ? "" : ", ") + shares_text(milli) + " " + name;
-      rows.push_back({workload_name(w), w.namespace_name, w.owner.kind, "-", "-", held});
+      rows.push_back({workload_name(w), w.namespace_name, w.owner.kind, "-", "-", vram_range_text(w.vram), source_text(w.vram), held});
       continue;
     }
     rows.push_back({workload_name(w), w.namespace_name, w.owner.kind, shares_text(it->second), share_percentage(it->second, n.total_shares),
-                    w.planned ? "planned" : w.pods > 1 ? std::to_string(w.pods) + " pods" : ""});
+                    vram_range_text(w.vram), source_text(w.vram), w.planned ? "planned" : w.pods > 1 ? std::to_string(w.pods) + " pods" : ""});
   }
   const int64_t available = n.total_shares - n.allocated_shares;
-  rows.push_back({"Available", "-", "", shares_text(available), share_percentage(available, n.total_shares),
+  std::string worst = "", total_vram = "";
+  if (n.budget) {
+    worst = gib_text(n.budget->worst_bytes) + " worst";
+    if (n.budget->vram_bytes) total_vram = gib_text(*n.budget->vram_bytes);
+  }
+  rows.push_back({"Available", "-", "", shares_text(available), share_percentage(available, n.total_shares), "", "",
                   available < 0 ? "over-allocated" : ""});
-  rows.push_back({"Total", "-", "", shares_text(n.total_shares), n.total_shares > 0 ? "100%" : "-", resource});
+  rows.push_back({"Total", "-", "", shares_text(n.total_shares), n.total_shares > 0 ? "100%" : "-", worst,
+                  n.budget ? "VRAM " + n.budget->verdict + (total_vram.empty() ? "" : " (" + total_vram + ")") : "", resource});
   return rows;
 }
 
@@ -114,6 +130,11 @@ json share_json(const std::vector<NodeShare>& view) {
       for (const auto& [name, milli] : w.requested) requested[name] = shares_text(milli);
       json row = {{"namespace", w.namespace_name}, {"kind", w.owner.kind}, {"name", w.owner.name}, {"pods", w.pods}, {"requested", requested}};
       if (w.planned) row["planned"] = true;
+      row["vram"] = {{"low_bytes", w.vram.low ? json(*w.vram.low) : json(nullptr)},
+                     {"high_bytes", w.vram.high ? json(*w.vram.high) : json(nullptr)},
+                     {"resident", w.vram.resident},
+                     {"source", w.vram.source},
+                     {"detail", w.vram.detail}};
       if (!w.evidence.empty()) {
         row["unrequested_gpu_use"] = w.evidence;
         row["shares"] = nullptr;
@@ -139,6 +160,18 @@ json share_json(const std::vector<NodeShare>& view) {
                                  {"allocated", static_cast<double>(n.allocated_shares) / 1000},
                                  {"available", static_cast<double>(n.total_shares - n.allocated_shares) / 1000}}},
                      {"warnings", g.warnings}});
+    if (n.budget) {
+      const auto& b = *n.budget;
+      json contributors = json::array();
+      for (const auto& [name, bytes] : b.contributors) contributors.push_back({{"workload", name}, {"worst_bytes", bytes}});
+      nodes.back()["vram_budget"] = {{"verdict", b.verdict},
+                                     {"model", b.model},
+                                     {"vram_bytes", b.vram_bytes ? json(*b.vram_bytes) : json(nullptr)},
+                                     {"worst_bytes", b.worst_bytes},
+                                     {"resident_bytes", b.resident_bytes},
+                                     {"reasons", b.reasons},
+                                     {"contributors", contributors}};
+    }
   }
   return {{"schema", "kubench/share/v1"}, {"nodes", nodes}};
 }
@@ -153,10 +186,23 @@ Report share_report(const std::vector<NodeShare>& view) {
     s.title = g.node + ": " + std::to_string(g.count) + " × " + g.vendor + " " + (g.product.empty() ? "GPU" : g.product) + ", " +
               vram_text(g.memory_bytes) + (g.sharing == "none" ? ", not shared" : ", " + g.sharing + " × " + std::to_string(g.replicas));
     for (const auto& w : g.warnings) s.note += (s.note.empty() ? "warning: " : "; ") + w;
-    s.table.headers = {"Workload", "Namespace", "Kind", "GPU Shares", "Percentage", "Note"};
-    s.table.right_aligned = {3, 4};
-    for (const auto& r : allocation_rows(n)) s.table.rows.push_back({r.workload, r.namespace_name, r.kind, r.shares, r.percentage, r.note});
+    s.table.headers = {"Workload", "Namespace", "Kind", "GPU Shares", "Percentage", "VRAM", "VRAM from", "Note"};
+    s.table.right_aligned = {3, 4, 5};
+    for (const auto& r : allocation_rows(n))
+      s.table.rows.push_back({r.workload, r.namespace_name, r.kind, r.shares, r.percentage, r.vram, r.vram_source, r.note});
     report.sections.push_back(std::move(s));
+    if (n.budget) {
+      const auto& b = *n.budget;
+      ReportSection v;
+      v.title = g.node + ": VRAM " + (b.verdict == "ok" ? "ok" : to_upper_words(b.verdict)) + " — " + b.model;
+      for (const auto& r : b.reasons) v.note += (v.note.empty() ? "" : "; ") + r;
+      v.table.headers = {"Workload", "Worst case"};
+      v.table.right_aligned = {1};
+      for (const auto& [name, bytes] : b.contributors) v.table.rows.push_back({name, gib_text(bytes)});
+      v.table.rows.push_back({"Sum", gib_text(b.worst_bytes)});
+      v.table.rows.push_back({"VRAM", b.vram_bytes ? gib_text(*b.vram_bytes) : "unknown"});
+      report.sections.push_back(std::move(v));
+    }
     ReportSection res;
     res.title = g.node + ": GPU resources";
     res.table.headers = {"Resource", "Capacity", "Allocatable", "Allocated", "Free"};
@@ -170,9 +216,10 @@ Report share_report(const std::vector<NodeShare>& view) {
 
 std::string share_csv(const std::vector<NodeShare>& view) {
   Table t;
-  t.headers = {"node", "workload", "namespace", "kind", "shares", "percentage", "note"};
+  t.headers = {"node", "workload", "namespace", "kind", "shares", "percentage", "vram", "vram_from", "note"};
   for (const auto& n : view)
-    for (const auto& r : allocation_rows(n)) t.rows.push_back({n.gpus.node, r.workload, r.namespace_name, r.kind, r.shares, r.percentage, r.note});
+    for (const auto& r : allocation_rows(n))
+      t.rows.push_back({n.gpus.node, r.workload, r.namespace_name, r.kind, r.shares, r.percentage, r.vram, r.vram_source, r.note});
   return t.to_csv();
 }
 

@@ -21,8 +21,20 @@ struct ResourceUse {
   int64_t free() const { return allocatable - allocated; }
 };
 
+// The node's VRAM against what its GPU users may take (vram_budget.h computes it).
+struct VramBudget {
+  std::string model;                 // how the sharing mode divides VRAM, in words
+  std::optional<int64_t> vram_bytes; // physical VRAM of the node's GPUs together
+  int64_t worst_bytes = 0;           // the sum of worst cases
+  int64_t resident_bytes = 0;        // held as long as the workloads run
+  std::string verdict = "unknown";   // ok | at risk | over | unknown
+  std::vector<std::string> reasons;  // why, one per line
+  std::vector<std::pair<std::string, int64_t>> contributors;  // workload → its worst case, largest first
+};
+
 struct NodeShare {
   NodeGpus gpus;
+  std::optional<VramBudget> budget;
   std::vector<ResourceUse> resources;  // every GPU resource of the node
   std::vector<Workload> workloads;     // unrequested users first, then by namespace and name
   // Of gpus.share_resource: what one share is of the node's GPUs, and the totals.

@@ -19,11 +19,11 @@ TEST(SharePlan, AddingVllmGivesTheSeedsAfterTable) {
   EXPECT_EQ(plan.placements[0].node, "homelabai");
   EXPECT_EQ(plan.placements[0].reason, "fits: 2 nvidia.com/gpu.shared left");
   const auto after = share_csv(plan.after);
-  EXPECT_NE(after.find("homelabai,whisper,ai,Deployment,2,25%,\nhomelabai,vllm,ai-dev,Deployment,2,25%,planned\n"
-                       "homelabai,Available,-,,2,25%,\nhomelabai,Total,-,,8,100%,"),
+  EXPECT_NE(after.find("homelabai,whisper,ai,Deployment,2,25%,?,none,\nhomelabai,vllm,ai-dev,Deployment,2,25%,?,none,planned\n"
+                       "homelabai,Available,-,,2,25%,,,\nhomelabai,Total,-,,8,100%,"),
             std::string::npos)
       << after;
-  EXPECT_NE(share_csv(plan.before).find("homelabai,Available,-,,4,50%,"), std::string::npos);  // before unchanged
+  EXPECT_NE(share_csv(plan.before).find("homelabai,Available,-,,4,50%,,,"), std::string::npos);  // before unchanged
 }
 
 TEST(SharePlan, WhatDoesNotFitSaysWhyAndFailsThePlan) {
@@ -39,7 +39,7 @@ TEST(SharePlan, RemoveAndResize) {
   auto plan = plan_shares(seed_view(), {parse_plan_change(PlanChange::Kind::remove, "ai/whisper"),
                                         parse_plan_change(PlanChange::Kind::resize, "ai/ollama=5")});
   EXPECT_TRUE(plan.fits);
-  EXPECT_NE(share_csv(plan.after).find("homelabai,Available,-,,2,25%,"), std::string::npos) << share_csv(plan.after);
+  EXPECT_NE(share_csv(plan.after).find("homelabai,Available,-,,2,25%,,,"), std::string::npos) << share_csv(plan.after);
   plan = plan_shares(seed_view(), {parse_plan_change(PlanChange::Kind::resize, "ai/ollama=6")});
   EXPECT_FALSE(plan.fits);
   EXPECT_EQ(plan.placements[0].reason, "needs 6 nvidia.com/gpu.shared on homelabai, 5 free");

@@ -24,14 +24,14 @@ TEST(ShareView, ReproducesTheSeedsBeforeTable) {
   EXPECT_TRUE(n.gpus.warnings.empty());
   const auto csv = share_csv(view);
   EXPECT_EQ(csv,
-            "node,workload,namespace,kind,shares,percentage,note\n"
-            "homelabai,plex,media,Deployment,N/A,variable,\"requests no GPU, uses one: hostPath /dev/nvidia0 in container plex; runtimeClassName "
-            "nvidia; annotation gpu-directories=nvidia\"\n"
-            "homelabai,ollama,ai,Deployment,1,12.5%,\n"
-            "homelabai,tts,ai,Deployment,1,12.5%,\n"
-            "homelabai,whisper,ai,Deployment,2,25%,\n"
-            "homelabai,Available,-,,4,50%,\n"
-            "homelabai,Total,-,,8,100%,nvidia.com/gpu.shared\n")
+            "node,workload,namespace,kind,shares,percentage,vram,vram_from,note\n"
+            "homelabai,plex,media,Deployment,N/A,variable,?,none,\"requests no GPU, uses one: hostPath /dev/nvidia0 in container plex; "
+            "runtimeClassName nvidia; annotation gpu-directories=nvidia\"\n"
+            "homelabai,ollama,ai,Deployment,1,12.5%,?,none,\n"
+            "homelabai,tts,ai,Deployment,1,12.5%,?,none,\n"
+            "homelabai,whisper,ai,Deployment,2,25%,?,none,\n"
+            "homelabai,Available,-,,4,50%,,,\n"
+            "homelabai,Total,-,,8,100%,,,nvidia.com/gpu.shared\n")
       << csv;
   const auto doc = share_json(view);
   EXPECT_EQ(doc["schema"], "kubench/share/v1");
@@ -58,13 +58,13 @@ TEST(GpuInventory, ContradictionsAreWarningsNotSilentPicks) {
   EXPECT_EQ(g.replicas, 8);  // the capacity is what the scheduler uses
   ASSERT_EQ(g.warnings.size(), 2u);
   EXPECT_NE(g.warnings[0].find("both nvidia.com/gpu (1) and nvidia.com/gpu.shared (8)"), std::string::npos) << g.warnings[0];
-  EXPECT_NE(g.warnings[1].find("nvidia.com/gpu.replicas=4 but the node advertises 8"), std::string::npos) << g.warnings[1];
+  EXPECT_NE(g.warnings[1].find("nvidia.com/gpu.replicas=4 (per GPU, × 1 GPU) but the node advertises 8"), std::string::npos) << g.warnings[1];
 }
 
 TEST(GpuInventory, EachVendorAndSharingMode) {
   // Time-slicing without renaming: GFD appends -SHARED to the product.
   json ts = {{"metadata", {{"name", "t4"}, {"labels", {{"nvidia.com/gpu.product", "Tesla-T4-SHARED"}, {"nvidia.com/gpu.count", "2"},
-                                                       {"nvidia.com/gpu.replicas", "8"}}}}},
+                                                       {"nvidia.com/gpu.replicas", "4"}}}}},
              {"status", {{"capacity", {{"nvidia.com/gpu", "8"}}}}}};
   auto g = read_node_gpus(ts);
   EXPECT_EQ(g.product, "Tesla-T4");
@@ -72,6 +72,7 @@ TEST(GpuInventory, EachVendorAndSharingMode) {
   EXPECT_EQ(g.count, 2);
   EXPECT_EQ(g.replicas, 4);
   EXPECT_EQ(g.share_resource, "nvidia.com/gpu");
+  EXPECT_TRUE(g.warnings.empty()) << g.warnings[0];  // 4 per GPU × 2 GPUs = the 8 advertised
   // MPS.
   ts["metadata"]["labels"]["nvidia.com/gpu.sharing-strategy"] = "mps";
   EXPECT_EQ(read_node_gpus(ts).sharing, "mps");
