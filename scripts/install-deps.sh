@@ -29,7 +29,7 @@ case "${1:-}" in
       ccache   # compiler cache kept outside the checkout (dev.sh test)
       prometheus clang libclang-rt-dev  # queue tests: promtool and a real Prometheus scrape; clang + its libFuzzer runtime (only a Recommends of clang)
       chromium  # the load client's HTML page is checked in a headless browser
-      jq  # bench/queue.sh reads the load client's JSON
+      jq  # bench/queue.sh reads the load client's JSON; bench/share.sh, the seed's kubectl + jq view
       libopencv-imgproc-dev  # the scene tests' oracle: PySceneDetect resizes and converts colours with OpenCV
     )
     ;;

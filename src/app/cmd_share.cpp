@@ -17,14 +17,18 @@ namespace kb::app {
 
 namespace {
 
-// The view of the cluster from two list calls (Nodes, Pods).
+// The view of the cluster from two list calls (Nodes, Pods). Pods are folded in as each page is
+// parsed, with the fields no view reads left out, so a 5,000-pod cluster is never held at once.
 std::vector<share::NodeShare> list_view(const KubeFlags& kube, const std::string& node) {
   auto client = connect(kube);
-  // Kept alive while the view reads them (items() of a temporary would dangle).
-  const auto nodes = client->list(kube::resources::nodes, "");
-  const auto pods = client->list(kube::resources::pods, "");
-  return share::share_view(nodes.value("items", nlohmann::json::array()).get<std::vector<nlohmann::json>>(),
-                           pods.value("items", nlohmann::json::array()).get<std::vector<nlohmann::json>>(), node);
+  auto nodes = client->list(kube::resources::nodes, "");
+  share::PodTally pods;
+  client->list_each(kube::resources::pods, "", {}, [&](nlohmann::json&& pod) { pods.add(pod); },
+                    {"managedFields", "conditions", "containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses",
+                     "tolerations", "affinity", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle"});
+  auto& items = nodes["items"];
+  return share::share_view(items.is_array() ? items.get_ref<const nlohmann::json::array_t&>() : nlohmann::json::array_t{},
+                           std::move(pods), node);
 }
 
 // Where the VRAM estimates come from (--prometheus, --vram-estimates).

@@ -4,11 +4,15 @@
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <random>
 #include <thread>
 
 #include "core/http_client.h"
 #include "core/interrupt.h"
+#include "core/json_field.h"
 #include "core/text.h"
 #include "core/utc_time.h"
 #include "kube/credentials.h"
@@ -74,12 +78,133 @@ json Client::list(const Resource& r, const std::string& ns, const ListOptions& o
                                                              {"fieldSelector", o.field_selector},
                                                              {"limit", o.limit > 0 ? std::to_string(o.limit) : ""},
                                                              {"continue", cont}}));
-    for (auto& item : page.value("items", json::array())) all["items"].push_back(item);
-    auto meta = page.value("metadata", json::object());
+    if (auto items = page.find("items"); items != page.end() && items->is_array())
+      for (auto& item : *items) all["items"].push_back(std::move(item));
+    const auto& meta = page.contains("metadata") ? page["metadata"] : json::object();
     all["metadata"]["resourceVersion"] = meta.value("resourceVersion", "");
     cont = meta.value("continue", "");
   } while (!cont.empty());
   return all;
+}
+
+namespace {
+
+// The list's metadata.continue and resourceVersion, read by SAX from the start of a page: the API
+// server writes metadata before items, so the next page can be asked for before this one is parsed.
+struct ListMetadata : nlohmann::json_sax<json> {
+  std::string continue_token, resource_version;
+  int depth = 0;
+  std::string last_key;
+  bool in_metadata = false;
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t& value) override {
+    if (in_metadata && depth == 2 && last_key == "continue") continue_token = value;
+    if (in_metadata && depth == 2 && last_key == "resourceVersion") resource_version = value;
+    return true;
+  }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    ++depth;
+    if (depth == 2 && last_key == "metadata") in_metadata = true;
+    return true;
+  }
+  bool end_object() override {
+    if (depth == 2) in_metadata = false;
+    --depth;
+    return true;
+  }
+  bool start_array(std::size_t) override { return depth != 1 || last_key != "items"; }  // stop at the items
+  bool end_array() override { return true; }
+  bool key(string_t& k) override {
+    last_key = k;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+};
+
+}  // namespace
+
+std::string Client::list_each(const Resource& r, const std::string& ns, const ListOptions& o, const std::function<void(json&& item)>& on_item,
+                              const std::set<std::string>& drop_keys) {
+  struct Page {
+    std::string path, body;
+    std::string resource_version;
+    bool last = false;
+    std::exception_ptr error;
+  };
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<Page> ready;
+  bool stop = false;
+  // Fetches page after page, at most two ahead of the parser (bounded memory).
+  std::thread fetcher([&] {
+    std::string cont;
+    try {
+      do {
+        const auto path = resource_path(r, ns) + query({{"labelSelector", o.label_selector},
+                                                        {"fieldSelector", o.field_selector},
+                                                        {"limit", o.limit > 0 ? std::to_string(o.limit) : ""},
+                                                        {"continue", cont}});
+        auto resp = transport_->send({"GET", path, "", "application/json"});
+        if (resp.status >= 400) throw api_error("GET", path, resp.status, resp.body);
+        ListMetadata meta;
+        json::sax_parse(resp.body, &meta, json::input_format_t::json, false);
+        cont = meta.continue_token;
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return stop || ready.size() < 2; });
+        if (stop) return;
+        ready.push_back({path, std::move(resp.body), meta.resource_version, cont.empty(), nullptr});
+        changed.notify_all();
+      } while (!cont.empty());
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      ready.push_back({"", "", "", true, std::current_exception()});
+      changed.notify_all();
+    }
+  });
+  auto finish = [&] {
+    {
+      std::lock_guard lock(mutex);
+      stop = true;
+    }
+    changed.notify_all();
+    fetcher.join();
+  };
+  std::string resource_version;
+  try {
+    for (;;) {
+      Page page;
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return !ready.empty(); });
+        page = std::move(ready.front());
+        ready.pop_front();
+      }
+      changed.notify_all();
+      if (page.error) std::rethrow_exception(page.error);
+      json doc;
+      try {
+        doc = parse_json_without(page.body, drop_keys);
+      } catch (const Error&) {
+        throw ParseError("GET " + page.path + ": the server's answer is not JSON");
+      }
+      page.body = std::string();  // freed before the items are handed over
+      if (auto items = doc.find("items"); items != doc.end() && items->is_array())
+        for (auto& item : *items) on_item(std::move(item));
+      resource_version = page.resource_version;
+      if (page.last) break;
+    }
+  } catch (...) {
+    finish();
+    throw;
+  }
+  finish();
+  return resource_version;
 }
 
 json Client::create(const Resource& r, const std::string& ns, const json& object, bool dry_run) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,12 @@ class Client {
   std::optional<json> get_if_exists(const Resource& r, const std::string& ns, const std::string& name);
   // All pages merged: {"items": [...], "metadata": {"resourceVersion": ...}}.
   json list(const Resource& r, const std::string& ns, const ListOptions& options = {});
+  // The same items one at a time, for lists too large to hold (5,000 pods parse to ~250 MB): the
+  // next page is fetched while this one is parsed, each item is handed over as it is parsed (keys
+  // in `drop_keys`, such as managedFields, left out at any depth) and a page is freed before the
+  // one after it is parsed. Returns the list's resourceVersion.
+  std::string list_each(const Resource& r, const std::string& ns, const ListOptions& options,
+                        const std::function<void(json&& item)>& on_item, const std::set<std::string>& drop_keys = {});
   json create(const Resource& r, const std::string& ns, const json& object, bool dry_run = false);
   json replace(const Resource& r, const std::string& ns, const json& object, bool dry_run = false);
   json patch(const Resource& r, const std::string& ns, const std::string& name, const json& patch, PatchType type,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "core/json_field.h"
+
 namespace kb::kube {
 
 using nlohmann::json;
@@ -28,19 +30,19 @@ ResourceList resource_quantities(const json& map) {
 }
 
 ResourceList container_requests(const json& container) {
-  const auto resources = container.value("resources", json::object());
-  auto out = resource_quantities(resources.value("requests", json::object()));
-  for (const auto& [name, milli] : resource_quantities(resources.value("limits", json::object())))
+  const auto& resources = field(container, "resources");
+  auto out = resource_quantities(field(resources, "requests"));
+  for (const auto& [name, milli] : resource_quantities(field(resources, "limits")))
     out.emplace(name, milli);  // only where no request is given
   return out;
 }
 
 ResourceList pod_requests(const json& spec) {
   ResourceList running, sidecars, init_peak;
-  for (const auto& c : spec.value("containers", json::array())) add(running, container_requests(c));
-  for (const auto& c : spec.value("initContainers", json::array())) {
+  for (const auto& c : field(spec, "containers")) add(running, container_requests(c));
+  for (const auto& c : field(spec, "initContainers")) {
     const auto req = container_requests(c);
-    if (c.value("restartPolicy", "") == "Always") {
+    if (string_field(c, "restartPolicy") == "Always") {
       add(sidecars, req);  // a sidecar keeps running beside every later container
       keep_max(init_peak, sidecars);
     } else {
@@ -51,14 +53,14 @@ ResourceList pod_requests(const json& spec) {
   }
   add(running, sidecars);
   keep_max(running, init_peak);
-  add(running, resource_quantities(spec.value("overhead", json::object())));
+  add(running, resource_quantities(field(spec, "overhead")));
   running["pods"] = 1000;
   return running;
 }
 
 bool holds_node_resources(const json& pod) {
-  const auto phase = pod.value("status", json::object()).value("phase", "");
-  return phase != "Succeeded" && phase != "Failed" && !pod.value("spec", json::object()).value("nodeName", "").empty();
+  const auto& phase = string_field(field(pod, "status"), "phase");
+  return phase != "Succeeded" && phase != "Failed" && !string_field(field(pod, "spec"), "nodeName").empty();
 }
 
 std::vector<NodeCapacity> node_capacity(const std::vector<json>& nodes, const std::vector<json>& pods) {
@@ -66,17 +68,17 @@ std::vector<NodeCapacity> node_capacity(const std::vector<json>& nodes, const st
   std::map<std::string, size_t> at;
   for (const auto& n : nodes) {
     NodeCapacity c;
-    c.name = n.value("metadata", json::object()).value("name", "");
-    const auto status = n.value("status", json::object());
-    c.capacity = resource_quantities(status.value("capacity", json::object()));
-    c.allocatable = resource_quantities(status.value("allocatable", json::object()));
+    c.name = string_field(field(n, "metadata"), "name");
+    const auto& status = field(n, "status");
+    c.capacity = resource_quantities(field(status, "capacity"));
+    c.allocatable = resource_quantities(field(status, "allocatable"));
     at[c.name] = out.size();
     out.push_back(std::move(c));
   }
   for (const auto& p : pods) {
     if (!holds_node_resources(p)) continue;
-    const auto spec = p.value("spec", json::object());
-    auto it = at.find(spec.value("nodeName", ""));
+    const auto& spec = field(p, "spec");
+    auto it = at.find(string_field(spec, "nodeName"));
     if (it == at.end()) continue;
     add(out[it->second].requested, pod_requests(spec));
   }

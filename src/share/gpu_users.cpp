@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "core/json_field.h"
 #include "core/text.h"
 #include "kube/pod_resources.h"
 #include "share/gpu_inventory.h"
@@ -26,14 +27,14 @@ bool gpu_device_path(const std::string& path) {
 }  // namespace
 
 Owner owner_of(const json& pod) {
-  const auto meta = pod.value("metadata", json::object());
-  json controller;
-  for (const auto& ref : meta.value("ownerReferences", json::array()))
-    if (ref.value("controller", false) || controller.is_null()) controller = ref;
-  if (controller.is_null()) return {"Pod", meta.value("name", "")};
-  Owner o{controller.value("kind", ""), controller.value("name", "")};
+  const auto& meta = field(pod, "metadata");
+  const json* controller = nullptr;
+  for (const auto& ref : field(meta, "ownerReferences"))
+    if (ref.value("controller", false) || !controller) controller = &ref;
+  if (!controller) return {"Pod", string_field(meta, "name")};
+  Owner o{string_field(*controller, "kind"), string_field(*controller, "name")};
   if (o.kind == "ReplicaSet") {
-    const auto hash = meta.value("labels", json::object()).value("pod-template-hash", "");
+    const auto& hash = string_field(field(meta, "labels"), "pod-template-hash");
     if (!hash.empty() && o.name.size() > hash.size() + 1 && o.name.compare(o.name.size() - hash.size() - 1, std::string::npos, "-" + hash) == 0)
       return {"Deployment", o.name.substr(0, o.name.size() - hash.size() - 1)};
   } else if (o.kind == "Job") {
@@ -47,74 +48,85 @@ Owner owner_of(const json& pod) {
 
 std::vector<std::string> unrequested_gpu_evidence(const json& pod) {
   std::vector<std::string> out;
-  const auto spec = pod.value("spec", json::object());
-  const auto meta = pod.value("metadata", json::object());
+  const auto& spec = field(pod, "spec");
+  const auto& meta = field(pod, "metadata");
   std::map<std::string, std::string> device_volumes;  // volume name → host path
-  for (const auto& v : spec.value("volumes", json::array())) {
-    const auto path = v.value("hostPath", json::object()).value("path", "");
-    if (gpu_device_path(path)) device_volumes[v.value("name", "")] = path;
+  for (const auto& v : field(spec, "volumes")) {
+    const auto& path = string_field(field(v, "hostPath"), "path");
+    if (gpu_device_path(path)) device_volumes[string_field(v, "name")] = path;
   }
-  std::vector<json> containers;
+  std::vector<const json*> containers;
   for (const char* list : {"initContainers", "containers"})
-    for (const auto& c : spec.value(list, json::array())) containers.push_back(c);
-  for (const auto& c : containers) {
-    const auto name = c.value("name", "");
-    const bool privileged = c.value("securityContext", json::object()).value("privileged", false);
-    for (const auto& m : c.value("volumeMounts", json::array())) {
-      auto it = device_volumes.find(m.value("name", ""));
-      if (it != device_volumes.end())
-        out.push_back(std::string(privileged ? "privileged + " : "") + "hostPath " + it->second + " in container " + name);
-    }
-    for (const auto& e : c.value("env", json::array())) {
-      const auto key = e.value("name", "");
-      const auto value = e.value("value", "");
+    for (const auto& c : field(spec, list)) containers.push_back(&c);
+  for (const json* c : containers) {
+    const auto& name = string_field(*c, "name");
+    const bool privileged = field(*c, "securityContext").value("privileged", false);
+    if (!device_volumes.empty())
+      for (const auto& m : field(*c, "volumeMounts")) {
+        auto it = device_volumes.find(string_field(m, "name"));
+        if (it != device_volumes.end())
+          out.push_back(std::string(privileged ? "privileged + " : "") + "hostPath " + it->second + " in container " + name);
+      }
+    for (const auto& e : field(*c, "env")) {
+      const auto& key = string_field(e, "name");
+      const auto& value = string_field(e, "value");
       if ((key == "NVIDIA_VISIBLE_DEVICES" || key == "CUDA_VISIBLE_DEVICES") && !value.empty() && value != "void" && value != "none" &&
           value != "-1")
         out.push_back(key + "=" + value + " in container " + name);
     }
   }
-  const auto runtime = spec.value("runtimeClassName", "");
+  const auto& runtime = string_field(spec, "runtimeClassName");
   if (to_lower(runtime).find("nvidia") != std::string::npos) out.push_back("runtimeClassName " + runtime);
-  const auto annotations = meta.value("annotations", json::object());
+  const auto& annotations = field(meta, "annotations");
   for (const auto& key : kInjectorAnnotations)
-    if (annotations.contains(key)) out.push_back("annotation " + key + "=" + annotations[key].get<std::string>());
+    if (annotations.contains(key)) out.push_back("annotation " + key + "=" + string_field(annotations, key));
   return out;
 }
 
-std::vector<Workload> gpu_workloads(const std::vector<json>& pods) {
-  std::vector<Workload> out;
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, size_t> at;
-  for (const auto& pod : pods) {
-    if (!kube::holds_node_resources(pod)) continue;
-    const auto spec = pod.value("spec", json::object());
-    ResourceList gpu;
-    for (const auto& [name, milli] : kube::pod_requests(spec))
-      if (is_gpu_resource(name) && milli > 0) gpu[name] = milli;
-    auto evidence = gpu.empty() ? unrequested_gpu_evidence(pod) : std::vector<std::string>{};
-    if (gpu.empty() && evidence.empty()) continue;
-    const auto meta = pod.value("metadata", json::object());
-    const auto owner = owner_of(pod);
-    const auto key = std::make_tuple(spec.value("nodeName", ""), meta.value("namespace", ""), owner.kind, owner.name);
-    auto [it, fresh] = at.emplace(key, out.size());
-    if (fresh) {
-      Workload w;
-      w.node = std::get<0>(key);
-      w.namespace_name = std::get<1>(key);
-      w.owner = owner;
-      w.annotations = meta.value("annotations", json::object());
-      w.containers = spec.value("containers", json::array()).get<std::vector<json>>();
-      w.evidence = evidence;
-      out.push_back(std::move(w));
-    }
-    auto& w = out[it->second];
-    ++w.pods;
-    w.pod_names.push_back(meta.value("name", ""));
-    for (const auto& [name, milli] : gpu) w.requested[name] += milli;
+void GpuWorkloads::add(const json& pod) {
+  if (kube::holds_node_resources(pod)) add(pod, kube::pod_requests(field(pod, "spec")));
+}
+
+void GpuWorkloads::add(const json& pod, const ResourceList& requests) {
+  const auto& spec = field(pod, "spec");
+  ResourceList gpu;
+  for (const auto& [name, milli] : requests)
+    if (is_gpu_resource(name) && milli > 0) gpu[name] = milli;
+  auto evidence = gpu.empty() ? unrequested_gpu_evidence(pod) : std::vector<std::string>{};
+  if (gpu.empty() && evidence.empty()) return;
+  const auto& meta = field(pod, "metadata");
+  const auto owner = owner_of(pod);
+  auto key = std::make_tuple(string_field(spec, "nodeName"), string_field(meta, "namespace"), owner.kind, owner.name);
+  auto [it, fresh] = at_.emplace(std::move(key), workloads_.size());
+  if (fresh) {
+    Workload w;
+    w.node = std::get<0>(it->first);
+    w.namespace_name = std::get<1>(it->first);
+    w.owner = owner;
+    w.annotations = field(meta, "annotations");
+    w.containers = field(spec, "containers").is_array() ? field(spec, "containers").get<std::vector<json>>() : std::vector<json>{};
+    w.evidence = std::move(evidence);
+    workloads_.push_back(std::move(w));
   }
+  auto& w = workloads_[it->second];
+  ++w.pods;
+  w.pod_names.push_back(string_field(meta, "name"));
+  for (const auto& [name, milli] : gpu) w.requested[name] += milli;
+}
+
+std::vector<Workload> GpuWorkloads::take() {
+  auto out = std::move(workloads_);
+  at_.clear();
   std::stable_sort(out.begin(), out.end(), [](const Workload& a, const Workload& b) {
     return std::tie(a.node, a.namespace_name, a.owner.name) < std::tie(b.node, b.namespace_name, b.owner.name);
   });
   return out;
+}
+
+std::vector<Workload> gpu_workloads(const std::vector<json>& pods) {
+  GpuWorkloads all;
+  for (const auto& pod : pods) all.add(pod);
+  return all.take();
 }
 
 }  // namespace kb::share

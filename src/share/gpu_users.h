@@ -4,9 +4,11 @@
 // runtimeClassName nvidia, NVIDIA_VISIBLE_DEVICES=all, a GPU-injecting webhook's annotation —
 // which no allocation view counts. Pure functions over listed Pods.
 #pragma once
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/quantity.h"
@@ -50,7 +52,19 @@ struct Workload {
 };
 
 // Workloads on each node that request a GPU resource or show evidence of GPU use, grouped by
-// (node, namespace, owner), in that order. Unbound and terminated pods are left out.
+// (node, namespace, owner), in that order. Unbound and terminated pods are left out. Pods are
+// added one at a time (a list page at a time: nothing else of them is kept).
+class GpuWorkloads {
+ public:
+  void add(const nlohmann::json& pod);
+  // The same with the pod's requests already counted (kube::pod_requests of its spec); the pod holds node resources.
+  void add(const nlohmann::json& pod, const ResourceList& requests);
+  std::vector<Workload> take();  // sorted by node, namespace, name
+
+ private:
+  std::vector<Workload> workloads_;
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, size_t> at_;
+};
 std::vector<Workload> gpu_workloads(const std::vector<nlohmann::json>& pods);
 
 }  // namespace kb::share

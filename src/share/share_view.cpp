@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/json_field.h"
 #include "core/output.h"
 #include "core/text.h"
 #include "share/vram_budget.h"
@@ -80,23 +81,34 @@ std::string share_percentage(int64_t milli, int64_t total) {
   return fixed(pct, whole ? 0 : 1) + "%";
 }
 
-std::vector<NodeShare> share_view(const std::vector<json>& nodes, const std::vector<json>& pods, const std::string& only_node) {
-  const auto capacities = kube::node_capacity(nodes, pods);
-  const auto workloads = gpu_workloads(pods);
+void PodTally::add(const json& pod) {
+  if (!kube::holds_node_resources(pod)) return;
+  const auto requests = kube::pod_requests(field(pod, "spec"));
+  auto& on_node = requested_[string_field(field(pod, "spec"), "nodeName")];
+  for (const auto& [name, milli] : requests)
+    if (is_gpu_resource(name)) on_node[name] += milli;
+  workloads_.add(pod, requests);
+}
+
+std::vector<NodeShare> share_view(const std::vector<json>& nodes, PodTally pods, const std::string& only_node) {
+  const auto workloads = pods.workloads_.take();
   std::vector<NodeShare> out;
   bool found = only_node.empty();
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    auto gpus = read_node_gpus(nodes[i]);
+  for (const auto& node : nodes) {
+    auto gpus = read_node_gpus(node);
     if (!only_node.empty() && gpus.node != only_node) continue;
     found = true;
     if (!gpus.has_gpus()) continue;
     NodeShare n;
-    const auto& cap = capacities[i];
+    const auto& status = field(node, "status");
+    const auto capacity = kube::resource_quantities(field(status, "capacity"));
+    const auto allocatable = kube::resource_quantities(field(status, "allocatable"));
+    const auto& requested = pods.requested_[gpus.node];
     for (const auto& r : gpus.resources) {
       ResourceUse u{r, 0, 0, 0};
-      if (auto it = cap.capacity.find(r); it != cap.capacity.end()) u.capacity = it->second;
-      if (auto it = cap.allocatable.find(r); it != cap.allocatable.end()) u.allocatable = it->second;
-      if (auto it = cap.requested.find(r); it != cap.requested.end()) u.allocated = it->second;
+      if (auto it = capacity.find(r); it != capacity.end()) u.capacity = it->second;
+      if (auto it = allocatable.find(r); it != allocatable.end()) u.allocatable = it->second;
+      if (auto it = requested.find(r); it != requested.end()) u.allocated = it->second;
       if (r == gpus.share_resource) {
         n.total_shares = u.allocatable;
         n.allocated_shares = u.allocated;
@@ -111,6 +123,12 @@ std::vector<NodeShare> share_view(const std::vector<json>& nodes, const std::vec
   }
   if (!found) throw UsageError("--node " + only_node + ": the cluster has no such node");
   return out;
+}
+
+std::vector<NodeShare> share_view(const std::vector<json>& nodes, const std::vector<json>& pods, const std::string& only_node) {
+  PodTally tally;
+  for (const auto& pod : pods) tally.add(pod);
+  return share_view(nodes, std::move(tally), only_node);
 }
 
 json share_json(const std::vector<NodeShare>& view) {

@@ -3,6 +3,7 @@
 // the GPU users that requested nothing ("N/A: variable", with the evidence), then Available and
 // Total. Pure: listed Nodes and Pods in; `kubench share show` prints it (kubench/share/v1).
 #pragma once
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -41,7 +42,20 @@ struct NodeShare {
   int64_t total_shares = 0, allocated_shares = 0;  // millis
 };
 
+// Listed pods folded in one at a time (a list page at a time), so a large cluster's pods need not
+// be held: what each non-terminated bound pod requests of its node, and the GPU workloads.
+class PodTally {
+ public:
+  void add(const nlohmann::json& pod);
+
+ private:
+  friend std::vector<NodeShare> share_view(const std::vector<nlohmann::json>&, PodTally, const std::string&);
+  std::map<std::string, ResourceList> requested_;  // node → GPU resources requested there
+  GpuWorkloads workloads_;
+};
+
 // Nodes with GPUs (all when `only_node` is empty; an unknown `only_node` is a UsageError).
+std::vector<NodeShare> share_view(const std::vector<nlohmann::json>& nodes, PodTally pods, const std::string& only_node = "");
 std::vector<NodeShare> share_view(const std::vector<nlohmann::json>& nodes, const std::vector<nlohmann::json>& pods,
                                   const std::string& only_node = "");
 

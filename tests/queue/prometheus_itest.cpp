@@ -2,9 +2,6 @@
 // metrics` finds no problem, and a real Prometheus scraping the broker on loopback sees the series
 // with the values the broker reported.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <nlohmann/json.hpp>
 
 #include "core/http_client.h"
@@ -16,19 +13,6 @@ namespace {
 using nlohmann::json;
 using test::BrokerProcess;
 using test::RawHttp;
-
-// A port nobody listens on right now (Prometheus cannot be told to pick one itself).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Some traffic, so that counters and histograms are not all zero.
 void traffic(int port) {
@@ -67,7 +51,7 @@ TEST(BrokerMetricsTools, RealPrometheusScrapesTheBroker) {
                    "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                    "scrape_configs:\n  - job_name: kubench-broker\n    static_configs:\n"
                    "      - targets: ['127.0.0.1:" + std::to_string(broker.port()) + "']\n");
-  const int port = free_port();
+  const int port = test::free_loopback_port();
   ProcessSpec spec;
   spec.argv = {prometheus->string(), "--config.file=" + (dir / "prometheus.yml").string(),
                "--storage.tsdb.path=" + (dir / "tsdb").string(), "--web.listen-address=127.0.0.1:" + std::to_string(port)};

@@ -44,10 +44,10 @@ TEST(ShareView, ReproducesTheSeedsBeforeTable) {
 
 TEST(ShareView, NoGpuNodesIsAnEmptyViewAndAnUnknownNodeAnError) {
   json plain = {{"metadata", {{"name", "cpu-1"}}}, {"status", {{"capacity", {{"cpu", "4"}}}}}};
-  EXPECT_TRUE(share_view({plain}, {}).empty());
+  EXPECT_TRUE(share_view({plain}, std::vector<json>{}).empty());
   EXPECT_NE(render_text(share_report({})).find("no node shows a GPU"), std::string::npos);
-  EXPECT_THROW(share_view({plain}, {}, "nope"), UsageError);
-  EXPECT_TRUE(share_view({plain, test::seed_node()}, {}, "cpu-1").empty());
+  EXPECT_THROW(share_view({plain}, std::vector<json>{}, "nope"), UsageError);
+  EXPECT_TRUE(share_view({plain, test::seed_node()}, std::vector<json>{}, "cpu-1").empty());
 }
 
 TEST(GpuInventory, ContradictionsAreWarningsNotSilentPicks) {

@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -34,6 +36,18 @@ std::filesystem::path fixtures_dir() { return env_or("KUBENCH_FIXTURES", "tests/
 std::filesystem::path kubench_binary() { return env_or("KUBENCH_BINARY", "kubench"); }
 std::string python() { return env_or("KUBENCH_PYTHON", "python3"); }
 std::string fixture(const std::string& relative) { return read_file(fixtures_dir() / relative); }
+
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
 
 void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);

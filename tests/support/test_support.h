@@ -28,6 +28,8 @@ std::filesystem::path kubench_binary();   // the built kubench
 std::string python();                     // python3 used for test servers
 std::string fixture(const std::string& relative);  // contents of tests/fixtures/<relative>
 void write_text(const std::filesystem::path& path, const std::string& text);
+// A loopback port nobody listens on right now, for servers that cannot pick one themselves (Prometheus).
+int free_loopback_port();
 
 // A python fixture server (tests/fixtures/<script>) run as a child; it prints "PORT <n>" as its
 // first stdout line. Stopped with SIGTERM by pid when the object goes away.
