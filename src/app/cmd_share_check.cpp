@@ -83,7 +83,7 @@ void add_share_check_command(CLI::App& share, GlobalOptions& global) {
     std::vector<std::string> notes;
     auto specs = jobs::plan_targets(request, nodes, notes);
     for (auto& s : specs) {  // a CPU check still holds its share: it measures beside the others
-      s.gpu_access = jobs::GpuAccess::resource;
+      s.hold_gpu_resource = true;
       s.gpu_resource = f->job.gpu_resource;
       s.gpu_count = 1;
     }

@@ -31,6 +31,9 @@ struct BenchmarkJobSpec {
   GpuAccess gpu_access = GpuAccess::resource;
   std::string gpu_resource = "gpu.intel.com/i915";
   int gpu_count = 1;
+  // Request gpu_resource whatever the accelerator: `share check` measures beside the other
+  // holders of a shared GPU, also with --accel cpu on a cluster without one.
+  bool hold_gpu_resource = false;
 
   std::string node;                                // exact node name ("" = any that matches)
   std::map<std::string, std::string> node_selector;

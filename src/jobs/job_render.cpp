@@ -36,11 +36,12 @@ void append(json& command, std::initializer_list<std::string> args) {
 
 bool needs_device(const BenchmarkJobSpec& spec) { return spec.accel != "cpu" && spec.gpu_access != GpuAccess::none; }
 
-// Requests/limits of a container that touches the GPU (check-device, benchmark).
+// Requests/limits of a container that touches the GPU (check-device, benchmark). A CPU benchmark
+// told to hold the resource anyway (`share check --accel cpu`) requests it too.
 json device_resources(const BenchmarkJobSpec& spec) {
   json r = {{"requests", {{"cpu", spec.cpu_request}, {"memory", spec.memory_request}}},
             {"limits", {{"memory", spec.memory_limit}}}};
-  if (needs_device(spec) && spec.gpu_access == GpuAccess::resource) {
+  if ((needs_device(spec) && spec.gpu_access == GpuAccess::resource) || spec.hold_gpu_resource) {
     r["requests"][spec.gpu_resource] = std::to_string(spec.gpu_count);
     r["limits"][spec.gpu_resource] = std::to_string(spec.gpu_count);
   }

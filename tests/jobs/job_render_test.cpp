@@ -148,6 +148,14 @@ TEST(RenderJob, CpuAccelRequestsNoGpuAndIsNotPrivileged) {
   EXPECT_EQ(job.dump().find("privileged"), std::string::npos);
   EXPECT_EQ(volume(job, "dri"), nullptr);
   EXPECT_FALSE(render_namespace(spec)["metadata"]["labels"].contains("pod-security.kubernetes.io/enforce"));
+  // `share check --accel cpu` holds a share anyway, in both GPU containers (the pod asks for one).
+  spec.gpu_access = GpuAccess::none;
+  spec.hold_gpu_resource = true;
+  spec.gpu_resource = "nvidia.com/gpu.shared";
+  job = render_job(spec);
+  EXPECT_EQ(container(job, "benchmark")["resources"]["limits"]["nvidia.com/gpu.shared"], "1");
+  EXPECT_EQ(container(job, "check-device")["resources"]["requests"]["nvidia.com/gpu.shared"], "1");
+  EXPECT_EQ(job.dump().find("privileged"), std::string::npos);
 }
 
 TEST(RenderJob, GpuAccessNoneRequestsNoResource) {
