@@ -637,7 +637,11 @@ RunOptions benchmark_run_options(const std::vector<BenchmarkJobSpec>& specs) {
 void delete_namespace_and_wait(kube::Client& client, const std::string& ns, double timeout_seconds,
                                const std::function<void(const std::string&)>& note) {
   auto start = Clock::now();
-  if (!client.remove(kube::resources::namespaces, "", ns, "Background")) return;
+  try {
+    if (!client.remove(kube::resources::namespaces, "", ns, "Background")) return;
+  } catch (const kube::ApiError& e) {
+    if (!e.conflict()) throw;  // 409: already terminating ("the system is ensuring all content is removed"): wait for it
+  }
   std::optional<json> last;
   while (true) {
     last = client.get_if_exists(kube::resources::namespaces, "", ns);

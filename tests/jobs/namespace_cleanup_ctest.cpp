@@ -7,6 +7,7 @@
 #include "jobs/job_run.h"
 #include "kube/kubeconfig.h"
 #include "support/cluster_env.h"
+#include "support/kubench_process.h"
 
 namespace kb::jobs {
 namespace {
@@ -45,6 +46,18 @@ TEST_F(NamespaceCleanup, WaitsUntilTheNamespaceIsGone) {
 TEST_F(NamespaceCleanup, StuckNamespaceNamesTheBlockingFinalizer) {
   admin->create(kube::resources::config_maps, ns,
                 {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "held"}, {"finalizers", {"kubench.io/test-hold"}}}}});
+  // The namespace controller names what blocks a deletion in the namespace's conditions, which on a
+  // loaded machine takes longer than the 5 s below: delete first and wait for them (a namespace
+  // already terminating is what delete_namespace_and_wait then waits for, not an error).
+  admin->remove(kube::resources::namespaces, "", ns);
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        const auto n = admin->get_if_exists(kube::resources::namespaces, "", ns);
+        for (const auto& c : n ? (*n)["status"].value("conditions", json::array()) : json::array())
+          if (c.value("type", "") == "NamespaceFinalizersRemaining" && c.value("status", "") == "True") return true;
+        return false;
+      },
+      std::chrono::seconds(120)));
   try {
     delete_namespace_and_wait(*admin, ns, 5, nullptr);
     FAIL() << "a namespace held by a finalizer cannot be gone";
