@@ -5,6 +5,7 @@
 
 #include "app/commands.h"
 #include "app/kube_flags.h"
+#include "app/share_listing.h"
 #include "core/error.h"
 #include "core/output.h"
 #include "core/report.h"
@@ -17,18 +18,10 @@ namespace kb::app {
 
 namespace {
 
-// The view of the cluster from two list calls (Nodes, Pods). Pods are folded in as each page is
-// parsed, with the fields no view reads left out, so a 5,000-pod cluster is never held at once.
+// The view of the cluster from two list calls (Nodes, Pods).
 std::vector<share::NodeShare> list_view(const KubeFlags& kube, const std::string& node) {
   auto client = connect(kube);
-  auto nodes = client->list(kube::resources::nodes, "");
-  share::PodTally pods;
-  client->list_each(kube::resources::pods, "", {}, [&](nlohmann::json&& pod) { pods.add(pod); },
-                    {"managedFields", "conditions", "containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses",
-                     "tolerations", "affinity", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle"});
-  auto& items = nodes["items"];
-  return share::share_view(items.is_array() ? items.get_ref<const nlohmann::json::array_t&>() : nlohmann::json::array_t{},
-                           std::move(pods), node);
+  return list_cluster_shares(*client, node).view;
 }
 
 // Where the VRAM estimates come from (--prometheus, --vram-estimates).

@@ -8,6 +8,7 @@
 #include "app/benchmark_job_flags.h"
 #include "app/commands.h"
 #include "app/kube_flags.h"
+#include "app/share_listing.h"
 #include "core/error.h"
 #include "core/output.h"
 #include "core/progress.h"
@@ -68,10 +69,8 @@ void add_share_check_command(CLI::App& share, GlobalOptions& global) {
     f->job.no_power = true;  // the question is real time beside the others, not watts
     auto client = connect(f->kube);
     const std::string server = client->config().cluster.server;
-    const auto listed_nodes = client->list(kube::resources::nodes, "");
-    const auto listed_pods = client->list(kube::resources::pods, "");
-    const auto items = [](const json& list) { return list.value("items", json::array()).get<std::vector<json>>(); };
-    const auto view = share::share_view(items(listed_nodes), items(listed_pods), f->job.node);
+    const auto cluster = list_cluster_shares(*client, f->job.node);
+    const auto& view = cluster.view;
     if (view.empty() || view[0].gpus.share_resource.empty())
       throw UsageError("node " + f->job.node + " has no shared GPU resource to hold a share of (kubench share show)");
     const auto& node = view[0];
@@ -79,7 +78,7 @@ void add_share_check_command(CLI::App& share, GlobalOptions& global) {
 
     auto request = target_request(f->job);
     std::vector<kube::NodeInventory> nodes;
-    for (const auto& n : listed_nodes["items"]) nodes.push_back(kube::node_inventory(n));
+    for (const auto& n : cluster.nodes["items"]) nodes.push_back(kube::node_inventory(n));
     std::vector<std::string> notes;
     auto specs = jobs::plan_targets(request, nodes, notes);
     for (auto& s : specs) {  // a CPU check still holds its share: it measures beside the others
