@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -75,6 +76,23 @@ std::string sha256_hex(const std::string& data) {
   DigestCtx d;
   d.update(data.data(), data.size());
   return d.hex();
+}
+
+std::string sha256_sampled(const std::filesystem::path& path, std::int64_t bytes) {
+  constexpr std::int64_t kChunk = 1 << 20;
+  std::ifstream in(path, std::ios::binary);
+  std::string data = std::to_string(bytes) + "\n";
+  auto take = [&](std::int64_t offset, std::int64_t n) {
+    std::string buf(static_cast<size_t>(n), '\0');
+    in.seekg(offset);
+    in.read(buf.data(), n);
+    buf.resize(static_cast<size_t>(in.gcount()));
+    data += buf;
+    in.clear();
+  };
+  take(0, std::min(bytes, kChunk));
+  if (bytes > kChunk) take(std::max(kChunk, bytes - kChunk), std::min(kChunk, bytes - kChunk));
+  return sha256_hex(data);
 }
 
 std::string sha256_file(const std::filesystem::path& path) {

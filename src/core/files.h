@@ -1,5 +1,6 @@
 // Small file helpers: whole-file reads, atomic writes, hashing, writability checks.
 #pragma once
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -10,6 +11,9 @@ std::string read_file(const std::filesystem::path& path);  // throws Environment
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 std::string sha256_file(const std::filesystem::path& path);  // lowercase hex
 std::string sha256_hex(const std::string& data);
+// sha256 of the size, the first and the last MiB of a file of `bytes` bytes: cheap on a 50 GB
+// video, and a different or re-encoded file differs in its header or tail.
+std::string sha256_sampled(const std::filesystem::path& path, std::int64_t bytes);
 // Creates `dir` if needed and proves it writable; throws EnvironmentError naming the cause.
 void ensure_writable_dir(const std::filesystem::path& dir);
 

@@ -9,26 +9,12 @@ extern "C" {
 #include <memory>
 
 #include "core/error.h"
+#include "media/av_file.h"
 
 namespace kb::media {
 
-namespace {
-std::string av_error(int code) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, buf, sizeof buf);
-  return buf;
-}
-}  // namespace
-
 ClipInfo read_clip_info(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw ParseError(path.string() + ": no such file");
-  AVFormatContext* raw = nullptr;
-  int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
-  if (rc < 0) throw ParseError(path.string() + ": not a readable video: " + av_error(rc));
-  std::unique_ptr<AVFormatContext, void (*)(AVFormatContext*)> ctx(raw, [](AVFormatContext* c) { avformat_close_input(&c); });
-  rc = avformat_find_stream_info(ctx.get(), nullptr);
-  if (rc < 0) throw ParseError(path.string() + ": cannot read stream info: " + av_error(rc));
+  auto ctx = open_input(path);
   int index = av_find_best_stream(ctx.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   if (index < 0) throw ParseError(path.string() + ": no video stream");
   const AVStream* st = ctx->streams[index];
@@ -44,6 +30,7 @@ ClipInfo read_clip_info(const std::filesystem::path& path) {
   if (ctx->duration > 0) info.duration_seconds = static_cast<double>(ctx->duration) / AV_TIME_BASE;
   else if (st->duration > 0) info.duration_seconds = static_cast<double>(st->duration) * av_q2d(st->time_base);
   info.frames = st->nb_frames > 0 ? st->nb_frames : std::llround(info.duration_seconds * info.frame_rate);
+  std::error_code ec;
   info.bytes = static_cast<long long>(std::filesystem::file_size(path, ec));
   if (ctx->bit_rate > 0) info.bitrate_kbps = static_cast<double>(ctx->bit_rate) / 1000.0;
   else if (info.duration_seconds > 0) info.bitrate_kbps = static_cast<double>(info.bytes) * 8 / 1000.0 / info.duration_seconds;

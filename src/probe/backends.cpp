@@ -120,3 +120,63 @@ std::vector<std::string> quality_args(Backend b, Codec c, bool ten_bit) {
 }
 
 }  // namespace kb::probe
+
+namespace kb::probe {
+
+int default_part_quality(Backend b, Codec c) {
+  if (b == Backend::cpu && c == Codec::hevc) return 28;
+  if (b == Backend::cpu && (c == Codec::av1 || c == Codec::vp9)) return 32;
+  return 23;
+}
+
+std::vector<std::string> stitchable_args(Backend b, Codec c, const PartQuality& q) {
+  const std::string quality = std::to_string(q.quality >= 0 ? q.quality : default_part_quality(b, c));
+  auto preset = [&](const std::string& fallback) { return q.preset.empty() ? fallback : q.preset; };
+  // Hardware encoders: a fixed GOP and B-frame count, so no part's headers depend on its content.
+  const std::vector<std::string> fixed_gop = {"-g", "120", "-bf", "2"};
+  std::vector<std::string> a;
+  switch (b) {
+    case Backend::cpu:
+      switch (c) {
+        case Codec::h264:
+          // stitchable=1: "don't optimize headers based on video content" (x264 --stitchable).
+          a = {"-preset", preset("medium"), "-crf", quality, "-x264-params", "stitchable=1"};
+          break;
+        case Codec::hevc:
+          // x265 opens GOPs by default (CRA keyframes whose leading pictures need the previous part).
+          a = {"-preset", preset("medium"), "-crf", quality, "-x265-params", "open-gop=0:log-level=error"};
+          break;
+        case Codec::av1:
+          a = {"-preset", preset("8"), "-crf", quality, "-svtav1-params", "irefresh-type=2"};
+          break;
+        case Codec::vp9:
+          a = {"-deadline", "good", "-cpu-used", preset("4"), "-row-mt", "1", "-crf", quality, "-b:v", "0"};
+          break;
+      }
+      if (q.threads > 0) a.insert(a.end(), {"-threads", std::to_string(q.threads)});
+      if (q.ten_bit && c == Codec::hevc) a.insert(a.end(), {"-pix_fmt", "yuv420p10le"});
+      return a;
+    case Backend::nvenc:
+      a = {"-preset", preset("p4"), "-tune", "hq", "-rc", "vbr", "-cq", quality, "-b:v", "0", "-forced-idr", "1"};
+      a.insert(a.end(), fixed_gop.begin(), fixed_gop.end());
+      if (q.ten_bit && c == Codec::hevc) a.insert(a.end(), {"-profile:v", "main10"});
+      return a;
+    case Backend::qsv:
+      a = {"-preset", preset("medium"), "-global_quality", quality, "-forced_idr", "1", "-idr_interval", "0", "-flags", "+cgop"};
+      if (c == Codec::h264) a.insert(a.end(), {"-look_ahead", "0"});
+      a.insert(a.end(), fixed_gop.begin(), fixed_gop.end());
+      return a;
+    case Backend::vaapi:
+      a = {"-rc_mode", "CQP", "-qp", quality, "-idr_interval", "0", "-flags", "+cgop"};
+      a.insert(a.end(), fixed_gop.begin(), fixed_gop.end());
+      return a;
+    case Backend::amf:
+      a = {"-quality", preset("balanced"), "-rc", "cqp", "-qp_i", quality, "-qp_p", quality, "-qp_b", quality,
+           "-header_insertion_mode", "idr"};
+      a.insert(a.end(), fixed_gop.begin(), fixed_gop.end());
+      return a;
+  }
+  return a;
+}
+
+}  // namespace kb::probe

@@ -35,3 +35,22 @@ std::string upload_filter(Backend b, bool hardware_decoded, bool ten_bit);
 std::vector<std::string> quality_args(Backend b, Codec c, bool ten_bit);
 
 }  // namespace kb::probe
+
+namespace kb::probe {
+
+// What one part of a split encode is encoded with: the same for every part of an output.
+struct PartQuality {
+  int quality = -1;        // the family's own scale (crf, cq, global_quality, qp); -1: the family's default
+  std::string preset;      // "" : the family's default
+  int threads = 0;         // CPU encoders: threads per part (0: the encoder decides)
+  bool ten_bit = false;
+};
+// The family's default quality (x264 crf 23, x265 crf 28, NVENC cq 23, QSV 23, VAAPI/AMF qp 23).
+int default_part_quality(Backend b, Codec c);
+// The encoder options that make parts joinable without re-encoding (docs/encode.md): each part a
+// closed stream starting with an IDR picture, headers identical for every part of the family —
+// x264's stitchable headers, x265 without open GOP, forced IDR on NVENC/QSV, fixed GOP and
+// B-frames on the hardware encoders. Arguments after `-c:v ENCODER`.
+std::vector<std::string> stitchable_args(Backend b, Codec c, const PartQuality& q);
+
+}  // namespace kb::probe

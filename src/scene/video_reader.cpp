@@ -35,23 +35,6 @@ std::string av_error(int code) {
   return buf;
 }
 
-std::string sampled_sha256(const std::filesystem::path& path, std::int64_t bytes) {
-  constexpr std::int64_t kChunk = 1 << 20;
-  std::ifstream in(path, std::ios::binary);
-  std::string data = std::to_string(bytes) + "\n";
-  auto take = [&](std::int64_t offset, std::int64_t n) {
-    std::string buf(static_cast<size_t>(n), '\0');
-    in.seekg(offset);
-    in.read(buf.data(), n);
-    buf.resize(static_cast<size_t>(in.gcount()));
-    data += buf;
-    in.clear();
-  };
-  take(0, std::min(bytes, kChunk));
-  if (bytes > kChunk) take(std::max(kChunk, bytes - kChunk), std::min(kChunk, bytes - kChunk));
-  return sha256_hex(data);
-}
-
 }  // namespace
 
 json to_json(const VideoIdentity& v) {
@@ -311,7 +294,7 @@ VideoReader::VideoReader(const std::filesystem::path& path, const DecodeOptions&
   else if (s_->format->duration > 0) id.duration_s = static_cast<double>(s_->format->duration) / AV_TIME_BASE;
   id.frames = st->nb_frames > 0 ? st->nb_frames : std::llround(id.duration_s * id.frame_rate);
   id.codec = avcodec_get_name(st->codecpar->codec_id);
-  id.sampled_sha256 = sampled_sha256(path, id.bytes);
+  id.sampled_sha256 = sha256_sampled(path, id.bytes);
 }
 
 VideoReader::~VideoReader() = default;
