@@ -21,6 +21,7 @@ extern "C" {
 #include "core/progress.h"
 #include "core/text.h"
 #include "core/utc_time.h"
+#include "encode/local_choice.h"
 #include "encode/part_encoder.h"
 #include "media/decode_check.h"
 #include "media/encode_runner.h"
@@ -153,11 +154,20 @@ void check_encode_paths(const EncodeRequest& r) {
   check_audio_mode(r.audio);
 }
 
-nlohmann::json run_encode_locally(const EncodeRequest& r, const EncodeEvents& events) {
+nlohmann::json run_encode_locally(const EncodeRequest& request, const EncodeEvents& events) {
   const auto started = Clock::now();
-  check_encode_paths(r);
-  const auto ffmpeg = probe::locate_ffmpeg(r.ffmpeg);
-  const auto source = media::read_source_info(r.input);
+  check_encode_paths(request);
+  const auto ffmpeg = probe::locate_ffmpeg(request.ffmpeg);
+  const auto source = media::read_source_info(request.input);
+  EncodeRequest r = request;
+  std::string chosen_by = "--accel " + std::string(probe::to_string(r.backend));
+  if (r.auto_backend) {
+    auto choice = choose_local_encoder(read_local_matrix(r.capabilities), this_host(), ffmpeg.version, r.codec, source.width, source.height);
+    r.backend = choice.backend;
+    if (r.device.empty()) r.device = choice.device;
+    chosen_by = choice.why;
+    if (events.note) events.note("encoder: " + choice.why);
+  }
   const double probe_s = seconds_since(started);
   const auto identity = sha256_sampled(r.input, source.bytes);
   const auto settings = settings_json(r, ffmpeg);
@@ -178,6 +188,7 @@ nlohmann::json run_encode_locally(const EncodeRequest& r, const EncodeEvents& ev
   for (auto& p : parts) plan["parts"].push_back({{"index", p.index}, {"first", p.first}, {"frames", p.frames}, {"border", p.border}});
   if (r.dry_run) {
     plan["source"].erase("keyframes");
+    plan["encoder_chosen_by"] = chosen_by;
     media::PartCommandSpec example;
     example.ffmpeg = ffmpeg.path.string();
     example.source = source;
@@ -315,9 +326,14 @@ nlohmann::json run_encode_locally(const EncodeRequest& r, const EncodeEvents& ev
   t = Clock::now();
   media::DecodeCount out_count, source_audio;
   try {
-    out_count = media::decode_count(tmp_output);
-    if (with_audio) source_audio = media::decode_count(r.input, {.video = false, .audio = true, .threads = 1,
-                                                             .audio_from_s = source.format_start_s + source.video_start_s});
+    // Counting frames and finding damage needs every picture decoded, not deblocked.
+    media::DecodeCheckOptions whole;
+    whole.skip_loop_filter = true;
+    out_count = media::decode_count(tmp_output, whole);
+    media::DecodeCheckOptions audio_only;
+    audio_only.video = false;
+    audio_only.audio_from_s = source.format_start_s + source.video_start_s;
+    if (with_audio) source_audio = media::decode_count(r.input, audio_only);
   } catch (...) {
     std::error_code ec;
     std::filesystem::remove(tmp_output, ec);
@@ -363,6 +379,7 @@ nlohmann::json run_encode_locally(const EncodeRequest& r, const EncodeEvents& ev
           {"output", r.output.string()},
           {"work_dir", r.keep_work ? nlohmann::json(work_path.string()) : nlohmann::json(nullptr)},
           {"settings", settings},
+          {"encoder_chosen_by", chosen_by},
           {"jobs", r.jobs},
           {"source", {{"frames", source.frames}, {"rate", media::to_string(source.rate)}, {"duration_s", source.duration_s()},
                       {"width", source.width}, {"height", source.height}, {"codec", source.codec}, {"audio_codec", source.audio_codec}}},

@@ -26,6 +26,8 @@ struct EncodeRequest {
   scene::DetectorSettings detector;
   scene::DecodeOptions decode;     // for the scene detection pass
   probe::Backend backend = probe::Backend::cpu;
+  bool auto_backend = false;       // choose from the capability matrix at `capabilities` (encode/local_choice.h)
+  std::filesystem::path capabilities;
   probe::Codec codec = probe::Codec::h264;
   std::string device;
   probe::PartQuality quality;

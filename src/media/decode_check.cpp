@@ -31,6 +31,7 @@ DecodeCount decode_count(const std::filesystem::path& path, const DecodeCheckOpt
   StreamCount v, a;
   if (options.video) {
     v.decoder = open_decoder(input.get(), video, options.threads, path);
+    if (options.skip_loop_filter) v.decoder->skip_loop_filter = AVDISCARD_ALL;
     v.time_base = input->streams[video]->time_base;
     const AVRational rate = input->streams[video]->avg_frame_rate.num > 0 ? input->streams[video]->avg_frame_rate : input->streams[video]->r_frame_rate;
     if (rate.num > 0) v.default_duration = av_rescale_q(1, av_inv_q(rate), v.time_base);

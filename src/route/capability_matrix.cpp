@@ -133,7 +133,7 @@ Table matrix_table(const CapabilityMatrix& m) {
       if (!e.works) continue;
       any = true;
       t.rows.push_back({n.node, cpu, memory, gpus.empty() ? "-" : gpus, e.encoder, fps(e.fps_1080p), fps(e.fps_4k),
-                        e.session_limit ? std::to_string(*e.session_limit) : "-", e.stitchable ? "yes" : "no", n.probed_at});
+                        e.session_limit ? std::to_string(*e.session_limit) : "-", !e.fps_1080p ? "-" : e.stitchable ? "yes" : "no", n.probed_at});
     }
     if (!any)
       t.rows.push_back({n.node, cpu, memory, gpus.empty() ? "-" : gpus, n.error.empty() ? "no working encoder" : "probe failed: " + n.error, "-", "-",

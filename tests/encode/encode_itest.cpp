@@ -52,6 +52,8 @@ double psnr(const std::filesystem::path& encoded, const std::filesystem::path& r
 nlohmann::json encode(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env = {}) {
   std::vector<std::string> argv = {"encode"};
   argv.insert(argv.end(), args.begin(), args.end());
+  // The CPU encoder whatever this machine's cached capability matrix says (auto: nodes_probe_itest).
+  if (std::find(args.begin(), args.end(), "--accel") == args.end()) argv.insert(argv.end(), {"--accel", "cpu"});
   argv.insert(argv.end(), {"-o", "json", "-q"});
   auto r = run_kubench(argv, env);
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
