@@ -81,15 +81,17 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 # What each output holds against the source: frames and audio samples by decoding.
-facts() {  # frames video_duration audio_samples audio_end_minus_video_end
+facts() {  # frames video_duration audio_samples audio_end_minus_video_end (errors on stderr, never fatal)
   local f=$1
+  set +e
   local frames vdur adur samples rate
   frames=$(ffprobe -v error -select_streams v:0 -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$f")
   vdur=$(ffprobe -v error -select_streams v:0 -show_entries stream=duration -of csv=p=0 "$f")
   rate=$(ffprobe -v error -select_streams a:0 -show_entries stream=sample_rate -of csv=p=0 "$f")
   samples=$(ffmpeg -v error -i "$f" -map 0:a:0 -f s16le -ac 1 - | wc -c | awk '{ print $1 / 2 }')
   adur=$(awk -v s="$samples" -v r="$rate" 'BEGIN { printf "%.4f", s / r }')
-  echo "$frames $vdur $samples $(awk -v a="$adur" -v v="$vdur" 'BEGIN { printf "%+.4f", a - v }')"
+  echo "${frames:-?} ${vdur:-?} ${samples:-?} $(awk -v a="$adur" -v v="$vdur" 'BEGIN { printf "%+.4f", a - v }')"
+  set -e
 }
 read -r sf sv ss so <<<"$(facts "$src")"
 echo

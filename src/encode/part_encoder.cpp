@@ -73,13 +73,17 @@ PartRecord encode_part(const WorkDirectory& work, const PartJob& job, const Part
       throw Interrupted();
     }
     if (!outcome.process.ok()) {
-      std::string why;
+      std::string why, text;
       try {
-        why = probe::ffmpeg_error_reason(read_file(log));
+        text = read_file(log);
+        why = probe::ffmpeg_error_reason(text);
       } catch (const Error&) {
       }
       reason = "ffmpeg " + outcome.process.describe() + (why.empty() ? "" : ": " + why);
       std::filesystem::remove(tmp, ec);
+      // Another attempt would only fill the disk again.
+      if (text.find("No space left on device") != std::string::npos)
+        throw EnvironmentError("disk full writing " + describe_part(job.part) + " to " + final_path.parent_path().string());
       continue;
     }
     const auto stream = media::inspect_part(tmp, job.source.rate);
@@ -109,7 +113,13 @@ PartRecord encode_part(const WorkDirectory& work, const PartJob& job, const Part
       if (extradata_sha256) *extradata_sha256 = stream.extradata_sha256;
       return record;
     }
+    // A full disk shows as a short part (ffmpeg's Matroska writer does not always fail): another
+    // attempt would only fill it again.
+    const auto space = std::filesystem::space(final_path.parent_path(), ec);
     std::filesystem::remove(tmp, ec);
+    if (!ec && space.available < (4u << 20))
+      throw EnvironmentError("disk full writing " + describe_part(job.part) + " to " + final_path.parent_path().string() + " (" +
+                             std::to_string(space.available >> 10) + " KiB free)");
   }
   throw CheckFailed(describe_part(job.part) + ": " + reason + " after " + std::to_string(job.attempts) + " attempt" +
                     (job.attempts == 1 ? "" : "s") + " (log: " + log.string() + ")");

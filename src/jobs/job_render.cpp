@@ -138,6 +138,11 @@ json power_container(const BenchmarkJobSpec& spec) {
 
 }  // namespace
 
+json control_plane_tolerations() {
+  return json::array({{{"key", "node-role.kubernetes.io/control-plane"}, {"operator", "Exists"}, {"effect", "NoSchedule"}},
+                     {{"key", "node-role.kubernetes.io/master"}, {"operator", "Exists"}, {"effect", "NoSchedule"}}});
+}
+
 json render_namespace(const BenchmarkJobSpec& spec) {
   json labels = run_labels(spec);
   // A privileged pod is refused by Pod Security admission unless its namespace allows it.
@@ -176,8 +181,7 @@ json render_job(const BenchmarkJobSpec& spec) {
               {"initContainers", init},
               {"containers", containers},
               {"volumes", volumes},
-              {"tolerations", json::array({{{"key", "node-role.kubernetes.io/control-plane"}, {"operator", "Exists"}, {"effect", "NoSchedule"}},
-                                           {{"key", "node-role.kubernetes.io/master"}, {"operator", "Exists"}, {"effect", "NoSchedule"}}})}};
+              {"tolerations", control_plane_tolerations()}};
   if (!spec.node.empty())
     pod["affinity"] = {{"nodeAffinity",
                         {{"requiredDuringSchedulingIgnoredDuringExecution",

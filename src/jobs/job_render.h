@@ -17,6 +17,8 @@ inline constexpr const char* kStartFile = "/signals/started";
 inline constexpr const char* kStopFile = "/signals/done";
 inline constexpr const char* kServiceAccount = "kubench-benchmark";
 
+// Tolerations of the control-plane taints: a homelab's GPU often sits in its only (control-plane) node.
+nlohmann::json control_plane_tolerations();
 nlohmann::json render_namespace(const BenchmarkJobSpec& spec);
 nlohmann::json render_service_account(const BenchmarkJobSpec& spec);
 nlohmann::json render_job(const BenchmarkJobSpec& spec);

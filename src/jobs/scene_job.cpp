@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "jobs/job_render.h"
 
 namespace kb::jobs {
 
@@ -101,8 +102,7 @@ json scene_job(const SceneJobSpec& spec, int shard) {  // shard < 0: the Indexed
               {"containers", json::array({container})},
               {"volumes", json::array({volume_source(spec.volume)})},
               {"affinity", {{"podAntiAffinity", anti}}},
-              {"tolerations", json::array({{{"key", "node-role.kubernetes.io/control-plane"}, {"operator", "Exists"}, {"effect", "NoSchedule"}},
-                                           {{"key", "node-role.kubernetes.io/master"}, {"operator", "Exists"}, {"effect", "NoSchedule"}}})}};
+              {"tolerations", control_plane_tolerations()}};
   if (!spec.node_selector.empty()) pod["nodeSelector"] = spec.node_selector;
   json job_spec = {{"backoffLimit", 0},
                    {"completions", indexed ? spec.shards : 1},

@@ -44,8 +44,6 @@ std::vector<std::string> build_part_command(const PartCommandSpec& spec) {
     if (key > 0 && coarse > 0) argv.insert(argv.end(), {"-noaccurate_seek", "-ss", seconds_text(coarse)});
     trim = "trim=start=" + seconds_text(spec.source.format_start_s + spec.source.video_start_s + (static_cast<double>(spec.first) - 0.5) * frame_s);
   }
-  // A part limited to T threads decodes with T too: parts side by side each take their share.
-  if (spec.quality.threads > 0) argv.insert(argv.end(), {"-threads", std::to_string(spec.quality.threads)});
   argv.insert(argv.end(), {"-i", spec.source.path});
   argv.insert(argv.end(), {"-map", "0:v:0", "-an", "-sn", "-dn", "-frames:v", std::to_string(spec.frames), "-fps_mode", "passthrough"});
   const auto upload = probe::upload_filter(spec.backend, false, spec.quality.ten_bit);

@@ -286,6 +286,35 @@ TEST_F(Encode, CtrlCStopsTheEncodersKeepsTheWorkAndWritesNoOutput) {
   EXPECT_TRUE(eventually([&] { return ::kill(hung, 0) != 0; }));  // the encoder went with it
 }
 
+// A disk that fills up: in a private mount namespace (unshare -m), a tiny tmpfs for the parts, or
+// for the output, so nothing outlives the test.
+ProcessResult in_tiny_tmpfs(const std::filesystem::path& mount, const std::string& size, const std::vector<std::string>& kubench_args) {
+  std::string command = "mkdir -p '" + mount.string() + "' && mount -t tmpfs -o size=" + size + " tmpfs '" + mount.string() + "' && '" +
+                        kubench_binary().string() + "'";
+  for (auto& a : kubench_args) command += " '" + a + "'";
+  command += "; echo \"exit=$?\"; ls -A '" + mount.string() + "'";
+  return run_argv({"unshare", "--mount", "--propagation", "private", "sh", "-c", command});
+}
+
+TEST_F(Encode, ADiskThatFillsUpGivesAClearErrorAndNoOutput) {
+  const auto src = dir / "src.mp4";
+  make_cut_clip(src, kScenes, "25");
+  // The output's volume is full: the join says so, leaves nothing there; the parts stay.
+  const auto full = dir / "full";
+  auto r = in_tiny_tmpfs(full, "32k", {"encode", src.string(), (full / "out.mp4").string(), "--accel", "cpu", "--preset", "ultrafast",
+                                       "--max-part", "2", "--work-dir", (dir / "work").string(), "-q"});
+  EXPECT_NE(r.stdout_text.find("exit=2"), std::string::npos) << r.stdout_text << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("disk full writing " + (full / ".out.mp4.kubench-tmp").string()), std::string::npos) << r.stderr_text;
+  EXPECT_EQ(r.stdout_text.substr(r.stdout_text.find("exit=2") + 6), "\n") << "left on the full volume: " << r.stdout_text;
+  EXPECT_TRUE(std::filesystem::exists(dir / "work" / "parts" / "00000.json"));
+  // The parts' volume is full: stopped at once (no retries), named.
+  auto parts = in_tiny_tmpfs(dir / "tiny-work", "64k", {"encode", src.string(), (dir / "out2.mp4").string(), "--accel", "cpu", "--quality", "0",
+                                                        "--preset", "ultrafast", "--max-part", "2", "--work-dir", (dir / "tiny-work").string(), "-q"});
+  EXPECT_NE(parts.stdout_text.find("exit=2"), std::string::npos) << parts.stdout_text << parts.stderr_text;
+  EXPECT_NE(parts.stderr_text.find("disk full writing part"), std::string::npos) << parts.stderr_text;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out2.mp4"));
+}
+
 TEST_F(Encode, DryRunPrintsThePlanAndWritesNothing) {
   const auto src = dir / "src.mp4", out = dir / "out.mp4";
   make_cut_clip(src, kScenes, "25");

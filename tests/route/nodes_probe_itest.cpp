@@ -51,9 +51,10 @@ TEST(NodesProbe, LocalMeasuresJoinableEncodersAndCachesTheMatrix) {
 }
 
 TEST(NodesProbe, BadFlagsAndTheClusterFormSayWhy) {
-  auto r = run_kubench({"nodes", "probe"});
+  // Without --local the cluster of the kubeconfig: none here.
+  auto r = run_kubench({"nodes", "probe", "--kubeconfig", "/nonexistent/kubeconfig"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.stderr_text.find("needs --local"), std::string::npos) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("/nonexistent/kubeconfig"), std::string::npos) << r.stderr_text;
   r = run_kubench({"nodes", "probe", "--local", "--probe-seconds", "0"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.stderr_text.find("--probe-seconds"), std::string::npos) << r.stderr_text;
