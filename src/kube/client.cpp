@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -373,30 +374,39 @@ std::pair<long long, long> log_time(std::string_view ts) {
 
 void Client::follow_log(const std::string& ns, const std::string& pod, const LogOptions& o,
                         const std::function<bool(std::string_view line)>& on_line) {
-  // Always ask for timestamps: they are how a reconnect skips what was already delivered.
+  // Always ask for timestamps: they are how a reconnect skips what was already delivered. A
+  // reconnect asks from the second of the newest line seen; the kubelet then sends, in the log
+  // file's order, every line stamped at or after that second — the first of them exactly those we
+  // delivered with such stamps, which are skipped by count. Stamps are not compared line by line:
+  // stdout and stderr are stamped by separate readers, so a later line can carry an earlier stamp.
   std::string since = o.since_time;
-  std::pair<long long, long> last{-1, 0};  // timestamp of the last line delivered
-  int seen_at_last = 0;                    // lines delivered that carry exactly `last`
-  int skip_at_last = 0;                    // after a reconnect: how many of those to skip again
+  long long newest_second = -1;
+  std::map<long long, int> delivered_per_second;  // seconds >= newest_second - 1 only
+  int skip = 0;
 
   auto deliver = [&](std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     auto space = line.find(' ');
     std::string_view ts = line.substr(0, space);
     std::string_view text = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
-    auto t = log_time(ts);
-    if (t < last) return true;
-    if (t == last && skip_at_last > 0) {
-      --skip_at_last;
+    if (skip > 0) {
+      --skip;
       return true;
     }
-    if (t == last) ++seen_at_last;
-    else {
-      last = t;
-      seen_at_last = 1;
-      skip_at_last = 0;
+    const long long second = log_time(ts).first;
+    ++delivered_per_second[second];
+    if (second > newest_second) {
+      newest_second = second;
+      delivered_per_second.erase(delivered_per_second.begin(), delivered_per_second.lower_bound(newest_second - 1));
     }
     return on_line(o.timestamps ? line : text);
+  };
+  // Before a reconnect: ask from the newest second, skip what was delivered from it on.
+  auto resume_point = [&] {
+    if (newest_second < 0) return;
+    since = utc_rfc3339(static_cast<std::time_t>(newest_second));
+    skip = 0;
+    for (auto it = delivered_per_second.lower_bound(newest_second); it != delivered_per_second.end(); ++it) skip += it->second;
   };
 
   bool stop = false;
@@ -404,6 +414,7 @@ void Client::follow_log(const std::string& ns, const std::string& pod, const Log
   while (!stop) {
     if (interrupted()) throw Interrupted();
     if (o.cancel && o.cancel->load()) return;
+    resume_point();
     std::string path = resource_path(resources::pods, ns, pod, "log") +
                        query({{"follow", "true"}, {"timestamps", "true"}, {"container", o.container}, {"sinceTime", since}});
     std::string buffer;
@@ -437,11 +448,6 @@ void Client::follow_log(const std::string& ns, const std::string& pod, const Log
     }
     if (resp.status >= 400) throw api_error("GET", path, resp.status, resp.body);
 
-    // Resume from the last second seen; lines already delivered are skipped by their timestamp.
-    if (last.first >= 0) {
-      since = utc_rfc3339(static_cast<std::time_t>(last.first));
-      skip_at_last = seen_at_last;
-    }
     // Did the container end, or did the connection drop? Ask the pod.
     auto p = get(resources::pods, ns, pod);
     bool terminated = false;
@@ -451,6 +457,7 @@ void Client::follow_log(const std::string& ns, const std::string& pod, const Log
           terminated = true;
     if (terminated) {
       // One last plain read for anything written after the break, then done.
+      resume_point();
       std::string rest_path = resource_path(resources::pods, ns, pod, "log") +
                               query({{"timestamps", "true"}, {"container", o.container}, {"sinceTime", since}});
       auto rest = transport_->send({"GET", rest_path, "", ""});

@@ -13,6 +13,7 @@
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
 #include "support/cluster_env.h"
+#include "support/kubench_process.h"
 #include "support/test_support.h"
 
 namespace kb::kube {
@@ -336,6 +337,28 @@ TEST_F(Cluster, LogFollowDeliversEveryLineOnceInOrderAcrossAReconnect) {
   EXPECT_TRUE(restarted);
   ASSERT_EQ(lines.size(), static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) EXPECT_EQ(lines[static_cast<size_t>(i)], "line " + std::to_string(i + 1));
+}
+
+TEST_F(Cluster, LogFollowDeliversLinesOfBothStreamsEvenWhenTheirStampsInterleave) {
+  // stdout and stderr are stamped by separate readers: a line later in the log can carry an
+  // earlier stamp than the one before it. Every line must still arrive, once, each stream in order.
+  const int n = 300;
+  auto pod = numbered_pod("two-streams", env["KUBENCH_CLUSTER_BUSYBOX_IMAGE"], 0, "");
+  pod["spec"]["containers"][0]["command"] = {"sh", "-c", "i=1; while [ $i -le " + std::to_string(n) + " ]; do echo out $i; echo err $i >&2; i=$((i+1)); done"};
+  // A namespace this young may not have its default ServiceAccount yet, which pods need.
+  ASSERT_TRUE(test::eventually([&] { return admin->get_if_exists(resources::service_accounts, ns, "default").has_value(); }));
+  admin->create(resources::pods, ns, pod);
+  std::vector<std::string> out, err;
+  admin->follow_log(ns, "two-streams", {"main", "", false}, [&](std::string_view l) {
+    (l.rfind("out ", 0) == 0 ? out : err).emplace_back(l);
+    return true;
+  });
+  ASSERT_EQ(out.size(), static_cast<size_t>(n));
+  ASSERT_EQ(err.size(), static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    EXPECT_EQ(out[static_cast<size_t>(i)], "out " + std::to_string(i + 1));
+    EXPECT_EQ(err[static_cast<size_t>(i)], "err " + std::to_string(i + 1));
+  }
 }
 
 TEST_F(Cluster, PreflightNamesTheMissingVerbBeforeAnythingIsCreated) {
