@@ -27,7 +27,8 @@ class NodesProbeKube : public ::testing::Test {
   }
   ~NodesProbeKube() override {
     admin->remove(kube::resources::config_maps, ns, "kubench-capabilities");
-    for (auto& node : admin->list(kube::resources::nodes, "")["items"]) {
+    const auto nodes = admin->list(kube::resources::nodes, "");  // not a temporary: the loop would dangle
+    for (auto& node : nodes["items"]) {
       json labels = json::object();
       for (auto& [key, value] : node["metadata"]["labels"].items())
         if (key.rfind("kubench.io/", 0) == 0) labels[key] = nullptr;
