@@ -44,10 +44,9 @@ encode::EncodeRequest request_of(EncodeFlags& f) {
     if (!backend) throw UsageError("--accel must be auto, cpu, nvenc, qsv, vaapi or amf, not '" + f.accel + "'");
     r.backend = *backend;
   }
-  bool known = false;
-  for (auto c : probe::kAllCodecs)
-    if (probe::to_string(c) == f.codec) r.codec = c, known = true;
-  if (!known) throw UsageError("--codec must be h264, hevc, av1 or vp9, not '" + f.codec + "'");
+  auto codec = probe::parse_codec(f.codec);
+  if (!codec) throw UsageError("--codec must be h264, hevc, av1 or vp9, not '" + f.codec + "'");
+  r.codec = *codec;
   if (f.quality) {
     if (*f.quality < 0 || *f.quality > 63) throw UsageError("--quality must be 0 to 63");
     r.quality.quality = *f.quality;

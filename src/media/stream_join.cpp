@@ -54,9 +54,8 @@ PacketOrder packet_order(AVFormatContext* input, int video, Rational rate) {
 }
 
 std::string profile_name(const PartStream& p) {
-  const char* name = avcodec_profile_name(avcodec_descriptor_get_by_name(p.codec.c_str()) ? avcodec_descriptor_get_by_name(p.codec.c_str())->id
-                                                                                           : AV_CODEC_ID_NONE,
-                                          p.profile);
+  const auto* codec = avcodec_descriptor_get_by_name(p.codec.c_str());
+  const char* name = avcodec_profile_name(codec ? codec->id : AV_CODEC_ID_NONE, p.profile);
   return name ? name : std::to_string(p.profile);
 }
 
@@ -90,6 +89,7 @@ PartStream inspect_part(const std::filesystem::path& part, Rational rate) {
   avformat_flush(input.get());
   const auto order = packet_order(input.get(), video, rate);
   p.frames = static_cast<std::int64_t>(order.index.size());
+  p.first_pts = order.start;
   std::vector<std::int64_t> sorted = order.index;
   std::sort(sorted.begin(), sorted.end());
   for (size_t i = 0; i < sorted.size() && p.problem.empty(); ++i) {
@@ -119,16 +119,13 @@ namespace {
 // One part's video packets with their output timestamps in frames.
 class PartReader {
  public:
-  PartReader(const std::filesystem::path& path, Rational rate, std::int64_t offset, int delay)
-      : path_(path), rate_(rate), offset_(offset), delay_(delay), input_(open_input(path)), packet_(new_packet()) {
+  PartReader(const std::filesystem::path& path, Rational rate, std::int64_t first_pts, std::int64_t offset, int delay)
+      : path_(path), rate_(rate), offset_(offset), delay_(delay), input_(open_input(path)), packet_(new_packet()), start_(first_pts) {
     video_ = video_stream(input_.get(), path);
     for (unsigned i = 0; i < input_->nb_streams; ++i)
       if (static_cast<int>(i) != video_) input_->streams[i]->discard = AVDISCARD_ALL;
     const AVStream* st = input_->streams[video_];
     tb_ = {st->time_base.num, st->time_base.den};
-    start_ = packet_order(input_.get(), video_, rate).start;
-    av_seek_frame(input_.get(), video_, std::numeric_limits<std::int64_t>::min(), AVSEEK_FLAG_BACKWARD);
-    avformat_flush(input_.get());
   }
   // The next packet with pts/dts/duration in frames, or nullptr at the end.
   AVPacket* next() {
@@ -157,7 +154,7 @@ class PartReader {
   Packet packet_;
   int video_ = 0;
   Rational tb_;
-  std::int64_t start_ = 0, position_ = 0;
+  std::int64_t start_, position_ = 0;
 };
 
 void check_write(int rc, const std::filesystem::path& out) {
@@ -271,7 +268,7 @@ JoinReport join_parts(const JoinInput& in, const std::filesystem::path& out, con
 
   std::int64_t offset = 0;
   for (size_t i = 0; i < in.parts.size(); ++i) {
-    PartReader reader(in.parts[i], in.rate, offset, delay);
+    PartReader reader(in.parts[i], in.rate, streams[i].first_pts, offset, delay);
     while (AVPacket* packet = reader.next()) {
       write_audio_until(static_cast<double>(packet->dts) * av_q2d(frame_tb));
       packet->stream_index = vout->index;

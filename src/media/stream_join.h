@@ -25,6 +25,7 @@ struct PartStream {
   std::int64_t frames = 0;       // packets, each a frame
   bool starts_with_keyframe = false;
   int reorder_delay = 0;         // frames a packet's decode position runs ahead of its display position
+  std::int64_t first_pts = 0;    // the earliest timestamp: frame 0, in the stream's time base
   std::string problem;           // "" or why the part cannot be joined (frame 3 twice, frame 7 missing)
 };
 

@@ -29,6 +29,12 @@ std::optional<Backend> parse_backend(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<Codec> parse_codec(std::string_view name) {
+  for (auto c : kAllCodecs)
+    if (to_string(c) == name) return c;
+  return std::nullopt;
+}
+
 std::optional<std::string> encoder_name(Backend b, Codec c) {
   if (b == Backend::cpu) {
     switch (c) {

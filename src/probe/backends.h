@@ -19,6 +19,7 @@ inline constexpr Codec kAllCodecs[] = {Codec::h264, Codec::hevc, Codec::av1, Cod
 std::string_view to_string(Backend b);
 std::string_view to_string(Codec c);
 std::optional<Backend> parse_backend(std::string_view name);
+std::optional<Codec> parse_codec(std::string_view name);
 
 // "h264_qsv", "hevc_vaapi", "av1_nvenc", "libx264", "libsvtav1"... nullopt if the backend has none
 // (e.g. vp9 on NVENC).

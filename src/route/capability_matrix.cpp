@@ -23,8 +23,7 @@ std::optional<double> number_or_null(const json& j, const char* key) {
 }
 
 probe::Codec codec_of(const std::string& name, const std::string& where) {
-  for (auto c : probe::kAllCodecs)
-    if (probe::to_string(c) == name) return c;
+  if (auto c = probe::parse_codec(name)) return *c;
   throw ParseError(where + ": unknown codec '" + name + "'");
 }
 

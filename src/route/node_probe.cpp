@@ -16,12 +16,6 @@ bool wanted(const NodeProbeOptions& o, const probe::CodecCheck& check) {
   return check.codec == "h264" || check.codec == "hevc";
 }
 
-std::optional<probe::Codec> codec_of(const std::string& name) {
-  for (auto c : probe::kAllCodecs)
-    if (probe::to_string(c) == name) return c;
-  return std::nullopt;
-}
-
 std::string gpu_text(const probe::GpuDevice& g) {
   std::string model = !g.name.empty() ? g.name : g.device_id;
   return g.vendor + " " + model + (g.render_node.empty() ? "" : " (" + g.render_node + ")");
@@ -50,7 +44,7 @@ NodeCapabilities probe_this_node(const NodeProbeOptions& o, const NodeProbeProgr
   for (auto& check : report.checks) {
     if (check.kind != "encode") continue;
     const auto backend = probe::parse_backend(check.backend);
-    const auto codec = codec_of(check.codec);
+    const auto codec = probe::parse_codec(check.codec);
     if (!backend || !codec) continue;
     if (!o.encoders.empty() && !wanted(o, check)) continue;
     EncoderCapability e;
