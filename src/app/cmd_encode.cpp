@@ -8,6 +8,7 @@
 #include "core/output.h"
 #include "core/progress.h"
 #include "core/text.h"
+#include "encode/encode_report.h"
 #include "encode/local_run.h"
 #include "media/clips.h"
 

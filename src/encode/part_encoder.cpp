@@ -36,9 +36,13 @@ void sync_file(const std::filesystem::path& path) {
   ::close(fd);
 }
 
+// Unique among every process that may write the part: on a shared volume two pods' workers can
+// have the same pid (each container numbers its own), so the host name is part of it.
 std::string temporary_name(const std::filesystem::path& part) {
   std::hash<std::thread::id> hash;
-  return part.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(hash(std::this_thread::get_id()) % 100000);
+  char host[64] = {};
+  ::gethostname(host, sizeof host - 1);
+  return part.string() + ".tmp-" + host + "-" + std::to_string(::getpid()) + "-" + std::to_string(hash(std::this_thread::get_id()) % 100000);
 }
 
 }  // namespace

@@ -54,13 +54,13 @@ std::string numbered(int index, const char* extension) {
 }
 }  // namespace
 
-WorkDirectory::WorkDirectory(const std::filesystem::path& dir) : dir_(dir) {
+WorkDirectory::WorkDirectory(const std::filesystem::path& dir, Lock mode) : dir_(dir) {
   ensure_writable_dir(dir_ / "parts");
   ensure_writable_dir(dir_ / "logs");
   const auto lock = dir_ / ".lock";
   lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) throw EnvironmentError("cannot open " + lock.string() + ": " + std::strerror(errno));
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+  if (::flock(lock_fd_, (mode == Lock::shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
     ::close(lock_fd_);
     lock_fd_ = -1;
     throw EnvironmentError("work directory " + dir_.string() + " is in use by another kubench encode");

@@ -36,9 +36,12 @@ std::string part_key(const std::string& source_identity, const nlohmann::json& s
 
 class WorkDirectory {
  public:
+  // Who may use the directory at once: one planner or joiner (exclusive), or any number of part
+  // encoders (shared: the `--kube` workers, each on its own part).
+  enum class Lock { exclusive, shared };
   // Creates `dir` if needed and takes its lock: EnvironmentError when another kubench holds it or
   // it cannot be written.
-  explicit WorkDirectory(const std::filesystem::path& dir);
+  explicit WorkDirectory(const std::filesystem::path& dir, Lock lock = Lock::exclusive);
   ~WorkDirectory();
   WorkDirectory(const WorkDirectory&) = delete;
   WorkDirectory& operator=(const WorkDirectory&) = delete;
