@@ -2,15 +2,21 @@
 // joined without re-encoding and verified by decoding (docs/encode.md).
 #include <iostream>
 
+#include "app/benchmark_job_flags.h"
 #include "app/commands.h"
+#include "app/kube_flags.h"
 #include "app/scenes_flags.h"
 #include "core/error.h"
 #include "core/output.h"
 #include "core/progress.h"
 #include "core/text.h"
 #include "encode/encode_report.h"
+#include "encode/kube_run.h"
 #include "encode/local_run.h"
+#include "encode/pod_stages.h"
+#include "jobs/run_targets.h"
 #include "media/clips.h"
+#include "media/result_frame.h"
 
 namespace kb::app {
 
@@ -24,7 +30,38 @@ struct EncodeFlags {
   std::string preset;
   bool quiet = false;
   encode::EncodeRequest request;
+  // --kube
+  bool kube_mode = false;
+  KubeFlags kube;
+  std::string volume, selector, pin_encoders, forbid_encoders, pin_nodes, forbid_nodes;
+  double max_age_hours = 24 * 7;
+  bool refresh = false;
+  encode::KubeEncodeRequest kube_request;
 };
+
+std::vector<std::string> list_of(const std::string& text) {
+  std::vector<std::string> out;
+  for (auto& item : split(text, ','))
+    if (!trim(item).empty()) out.emplace_back(trim(item));
+  return out;
+}
+
+encode::KubeEncodeRequest kube_request_of(EncodeFlags& f, const encode::EncodeRequest& request) {
+  auto k = f.kube_request;
+  k.encode = request;
+  k.auto_backend = f.accel == "auto";
+  if (f.volume.empty()) throw UsageError("--kube needs --volume: where the input is and the output goes (hostpath:/DIR, pvc:CLAIM or nfs:SERVER:/EXPORT)");
+  k.volume = jobs::parse_scene_volume(f.volume);
+  k.policy.pin_encoders = list_of(f.pin_encoders);
+  k.policy.forbid_encoders = list_of(f.forbid_encoders);
+  k.policy.pin_nodes = list_of(f.pin_nodes);
+  k.policy.forbid_nodes = list_of(f.forbid_nodes);
+  k.probe.selector = jobs::parse_selector(f.selector);
+  k.probe.max_age = std::chrono::seconds(static_cast<long>(f.max_age_hours * 3600));
+  k.probe.refresh = f.refresh;
+  if (k.lease_seconds < 2) throw UsageError("--lease-seconds must be at least 2");
+  return k;
+}
 
 encode::EncodeRequest request_of(EncodeFlags& f) {
   auto r = f.request;
@@ -67,9 +104,11 @@ std::string render_plan(const nlohmann::json& plan) {
     t.rows.push_back({std::to_string(p.at("index").get<int>()), std::to_string(p.at("first").get<std::int64_t>()),
                       std::to_string(p.at("frames").get<std::int64_t>()), p.at("border").get<std::string>()});
   out += t.render();
-  std::string command;
-  for (auto& a : plan.at("example_command")) command += (command.empty() ? "" : " ") + a.get<std::string>();
-  out += "a part's command: " + command + "\n";
+  if (plan.contains("example_command")) {
+    std::string command;
+    for (auto& a : plan.at("example_command")) command += (command.empty() ? "" : " ") + a.get<std::string>();
+    out += "a part's command: " + command + "\n";
+  }
   return out;
 }
 
@@ -101,12 +140,37 @@ void add_encode_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--dry-run", r.dry_run, "Print the plan (parts, encoder, a part's command) and encode nothing");
   add_detector_flags(cmd, f->scenes);
   cmd->remove_option(cmd->get_option("--fast-decode"));  // always on here (request_of)
+  auto& k = f->kube_request;
+  const std::string kube_group = "On Kubernetes (--kube)";
+  cmd->add_flag("--kube", f->kube_mode, "Encode the parts on the cluster's nodes (INPUT and OUTPUT are paths on --volume)")->group(kube_group);
+  cmd->add_option("--volume", f->volume, "Where the input is and the output goes, mounted at /data in every pod: hostpath:/DIR (same path on every node), "
+                                         "pvc:CLAIM (ReadWriteMany), nfs:SERVER:/EXPORT")->group(kube_group);
+  cmd->add_option("--image", k.probe.image, "Container image with kubench and ffmpeg (default " + default_image() + ")")->group(kube_group);
+  k.probe.image = default_image();
+  cmd->add_option("--image-pull-policy", k.probe.image_pull_policy, "Always|IfNotPresent|Never (default IfNotPresent)")->group(kube_group);
+  cmd->add_option("--run-id", k.run_id, "Names and labels the run's objects (default encode-<time>)")->group(kube_group);
+  cmd->add_option("--selector", f->selector, "Only nodes with these labels: key=value[,key=value]")->group(kube_group);
+  cmd->add_option("--pin-encoder", f->pin_encoders, "Only these encoders (e.g. hevc_nvenc,libx265)")->group(kube_group);
+  cmd->add_option("--forbid-encoder", f->forbid_encoders, "Never these encoders")->group(kube_group);
+  cmd->add_option("--pin-node", f->pin_nodes, "Only these nodes")->group(kube_group);
+  cmd->add_option("--forbid-node", f->forbid_nodes, "Never these nodes")->group(kube_group);
+  cmd->add_option("--slots-per-gpu", k.policy.slots_per_gpu, "Parts at once per free GPU (capped by the encoder's session limit; default 2)")->group(kube_group);
+  cmd->add_option("--max-workers-per-node", k.policy.max_workers_per_node, "Most parts at once on one node (default: as its free CPU/GPUs allow)")->group(kube_group);
+  cmd->add_option("--cpu-per-part", k.cpu_per_part, "Cores a CPU part reserves on its node (default: --threads-per-part, at least 1)")->group(kube_group);
+  cmd->add_option("--lease-seconds", k.lease_seconds, "A part whose worker is silent this long goes to another (default 30)")->group(kube_group);
+  cmd->add_option("--max-age", f->max_age_hours, "Hours a node's cached capabilities stay valid; older ones are probed again (default 168)")->group(kube_group);
+  cmd->add_flag("--refresh-capabilities", f->refresh, "Probe every node again first")->group(kube_group);
+  cmd->add_option("--schedule-timeout", k.probe.schedule_timeout, "Seconds a pod may wait for a node (default 120)")->group(kube_group);
+  cmd->add_option("--cleanup-timeout", k.cleanup_timeout, "Seconds to wait for the run's pods to go (default 120)")->group(kube_group);
+  cmd->add_flag("--keep-objects", k.keep, "Leave the run's Jobs, Deployments and pods for inspection")->group(kube_group);
+  add_kube_flags(cmd, f->kube);
   cmd->add_option("-o,--output-format", f->format, "table|json|yaml");
   cmd->add_flag("-q,--quiet", f->quiet, "No progress");
   cmd->footer(
       "Examples:\n  kubench encode film.mp4 film-x264.mp4 --jobs 2 --threads-per-part 1\n"
       "  kubench encode film.mp4 film.mkv --codec hevc --accel nvenc --jobs 3\n"
       "  kubench encode film.mp4 out.mp4 --split fixed:10 --dry-run\n"
+      "  kubench encode --kube --volume nfs:nas:/video film.mp4 film-hevc.mkv --codec hevc\n"
       "A rerun with the same input and settings resumes: parts already done and intact are kept.\n"
       "Exit codes: 0 ok, 1 a part failed every attempt or the output did not verify (nothing written),\n"
       "2 not a video / bad flags / output exists, 130 interrupted (work directory kept). docs/encode.md");
@@ -123,11 +187,89 @@ void add_encode_command(CLI::App& app, GlobalOptions& global) {
         std::cerr << text << "\n";
       };
     }
-    auto report = encode::run_encode_locally(request, events);
+    nlohmann::json report;
+    if (f->kube_mode) {
+      auto client = connect(f->kube);
+      client->server_version();  // the reachability check: one line, exit 2
+      report = encode::run_encode_on_kube(*client, kube_request_of(*f, request), events);
+    } else {
+      report = encode::run_encode_locally(request, events);
+    }
     line.clear();
     if (format == OutputFormat::json) std::cout << report.dump(2) << "\n";
     else if (format == OutputFormat::yaml) std::cout << to_yaml(report);
+    else if (request.dry_run && f->kube_mode) std::cout << render_plan(report.at("plan")) << report.at("route").get<std::string>();
     else std::cout << (request.dry_run ? render_plan(report) : encode::render_encode_report(report));
+  });
+}
+
+namespace {
+
+// Runs one stage of a pod; with --result-frame its answer — or its error, with the exit code — is
+// framed in the log for the collector (jobs::JobRun).
+void run_pod_stage(bool result_frame, const std::function<nlohmann::json()>& stage) {
+  nlohmann::json answer;
+  try {
+    answer = stage();
+  } catch (const Error& e) {
+    if (result_frame) {
+      std::fputs(media::frame_result({{"kind", "kubench/encode-error/v1"}, {"exit_code", e.exit_code()}, {"message", e.what()}}).c_str(), stdout);
+      std::fflush(stdout);
+    }
+    throw;
+  }
+  if (result_frame) std::fputs(media::frame_result(answer).c_str(), stdout);
+  else std::cout << answer.dump() << "\n";
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void add_encode_pod_command(CLI::App& app, GlobalOptions& global) {
+  auto* pod = app.add_subcommand("encode-pod", "The stages of kubench encode --kube as its pods run them (docs/encode.md)");
+  pod->group("");  // not for people: the pods' own commands
+  pod->require_subcommand(1);
+  auto request = std::make_shared<std::string>();
+  auto work_dir = std::make_shared<std::string>();
+  auto index = std::make_shared<int>(-1);
+  auto frame = std::make_shared<bool>(false);
+
+  auto* prepare = pod->add_subcommand("prepare", "Read the source, find the cuts, plan the parts into the work directory");
+  prepare->add_option("--request", *request, "The encode request (kubench/encode-request/v1 JSON)")->required();
+  prepare->add_flag("--result-frame", *frame, "Frame the answer in the log");
+  prepare->callback([=, &global] {
+    start_command(global);
+    run_pod_stage(*frame, [&] {
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(*request);
+      } catch (const std::exception& e) {
+        throw UsageError(std::string("--request is not JSON: ") + e.what());
+      }
+      encode::EncodeEvents events;
+      events.note = [](const std::string& text) { std::cerr << text << "\n"; };
+      return encode::prepare_stage(encode::request_from_json(j), events);
+    });
+  });
+
+  auto* part = pod->add_subcommand("part", "Encode one part of the plan (at once when it is done already)");
+  part->add_option("--work-dir", *work_dir, "The work directory with plan.json")->required();
+  part->add_option("index", *index, "The part")->required();
+  part->callback([=, &global] {
+    start_command(global);
+    bool reused = false;
+    auto record = encode::part_stage(*work_dir, *index, reused);
+    auto j = encode::to_json(record);
+    j["reused"] = reused;
+    std::cout << j.dump() << "\n";
+  });
+
+  auto* join = pod->add_subcommand("join", "Join every part, verify, put the output in place");
+  join->add_option("--work-dir", *work_dir, "The work directory with plan.json")->required();
+  join->add_flag("--result-frame", *frame, "Frame the answer in the log");
+  join->callback([=, &global] {
+    start_command(global);
+    run_pod_stage(*frame, [&] { return encode::join_stage(*work_dir, {}); });
   });
 }
 

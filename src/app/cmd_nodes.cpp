@@ -11,7 +11,7 @@
 #include "core/progress.h"
 #include "core/text.h"
 #include "core/utc_time.h"
-#include "jobs/node_probe_job.h"
+#include "encode/cluster_capabilities.h"
 #include "jobs/run_targets.h"
 #include "kube/node_inventory.h"
 #include "media/clips.h"
@@ -74,75 +74,36 @@ void probe_locally(const NodesFlags& f, OutputFormat format) {
 
 void probe_cluster(const NodesFlags& f, OutputFormat format, GlobalOptions& global) {
   auto client = connect(f.kube);
-  const auto version = client->server_version();  // the reachability check: one line, exit 2
+  client->server_version();  // the reachability check: one line, exit 2
   const std::string ns = client->config().namespace_name.empty() ? "default" : client->config().namespace_name;
-  const auto selector = jobs::parse_selector(f.selector);
-  std::vector<kube::NodeInventory> nodes;
-  std::vector<std::string> names;
-  const auto listed = client->list(kube::resources::nodes, "");
-  for (auto& item : listed["items"]) {
-    auto node = kube::node_inventory(item);
-    if (node.ready && !node.unschedulable && jobs::matches(node, selector)) {
-      names.push_back(node.name);
-      nodes.push_back(std::move(node));
-    }
-  }
-  if (nodes.empty()) throw UsageError("no Ready, schedulable node" + std::string(f.selector.empty() ? "" : " matches --selector " + f.selector));
-
-  auto cached = route::read_cached_matrix(*client, ns);
-  const auto max_age = std::chrono::seconds(static_cast<long>(f.max_age_hours * 3600));
-  const auto todo = route::nodes_to_probe(cached, names, std::time(nullptr), max_age, f.refresh);
+  encode::ClusterProbeOptions o;
+  o.selector = jobs::parse_selector(f.selector);
+  o.image = f.image;
+  o.image_pull_policy = f.image_pull_policy;
+  o.probe_seconds = f.probe_seconds;
+  o.measure_4k = !f.no_4k;
+  for (auto& e : split(f.encoders, ','))
+    if (!trim(e).empty()) o.encoders.emplace_back(trim(e));
+  o.max_age = std::chrono::seconds(static_cast<long>(f.max_age_hours * 3600));
+  o.refresh = f.refresh;
+  o.keep = f.keep;
+  o.schedule_timeout = f.schedule_timeout;
   ProgressLine line;
-  std::vector<route::NodeCapabilities> fresh;
-  if (!todo.empty()) {
-    jobs::NodeProbeJobSpec spec;
-    spec.run_id = jobs::dns_label("probe-" + media::new_run_id(), 40);
-    spec.namespace_name = ns;
-    spec.image = f.image;
-    spec.image_pull_policy = f.image_pull_policy;
-    for (auto& n : nodes)
-      if (std::find(todo.begin(), todo.end(), n.name) != todo.end()) spec.nodes.push_back(n);
-    spec.probe_seconds = f.probe_seconds;
-    spec.measure_4k = !f.no_4k;
-    for (auto& e : split(f.encoders, ','))
-      if (!trim(e).empty()) spec.encoders.emplace_back(trim(e));
-    if (!f.quiet)
-      line.finish("Probing " + std::to_string(spec.nodes.size()) + " of " + std::to_string(nodes.size()) + " nodes on " +
-                  client->config().cluster.server + " (" + version + "), namespace " + ns + ", one Job each");
-    auto options = jobs::node_probe_run_options(spec);
-    options.keep = f.keep;
-    options.schedule_timeout_seconds = f.schedule_timeout;
-    jobs::RunEvents events;
-    if (!f.quiet) {
-      events.note = [&](const std::string& s) { line.finish(s); };
-      events.status = [&](const std::string& node, const std::string& status) { line.finish(node + ": " + status); };
-    }
-    auto report = jobs::JobRun(*client, options, events).run();
-    if (report.interrupted) throw Interrupted();
-    for (auto& t : report.targets) {
-      if (t.outcome == jobs::Outcome::succeeded && t.result) {
-        auto one = route::matrix_from_json(*t.result, "the probe of " + t.case_name);
-        auto node = one.nodes.at(0);
-        node.node = t.case_name;
-        for (auto& n : nodes)
-          if (n.name == t.case_name) node.gpu_resources = n.gpu_resources;
-        fresh.push_back(std::move(node));
-      } else {
-        route::NodeCapabilities failed;
-        failed.node = t.case_name;
-        failed.probed_at = utc_rfc3339();
-        failed.error = jobs::to_string(t.outcome) + ": " + t.message;
-        fresh.push_back(failed);
-        std::fprintf(stderr, "kubench: %s: %s\n", t.case_name.c_str(), failed.error.c_str());
-        global.exit_code = report.exit_code();
-      }
-    }
-    cached = route::merge(std::move(cached), fresh, utc_rfc3339());
-    route::write_cached_matrix(*client, ns, cached);
-  } else if (!f.quiet) {
+  encode::ClusterProbeEvents events;
+  if (!f.quiet) {
+    events.note = [&](const std::string& s) { line.finish(s); };
+    events.status = [&](const std::string& node, const std::string& status) { line.finish(node + ": " + status); };
+  }
+  auto found = encode::cluster_capabilities(*client, ns, o, events);
+  for (auto& failed : found.failed) std::fprintf(stderr, "kubench: %s\n", failed.c_str());
+  if (found.exit_code) global.exit_code = found.exit_code;
+  auto& cached = found.matrix;
+  const auto& nodes = found.nodes;
+  std::vector<std::string> names;
+  for (auto& n : nodes) names.push_back(n.name);
+  if (found.probed.empty() && found.failed.empty() && !f.quiet)
     line.finish("every node was probed within " + fixed(f.max_age_hours, 0) + " h (ConfigMap " + ns + "/" + route::kCapabilitiesConfigMap +
                 "); --refresh measures again");
-  }
   if (f.label) {
     for (auto& n : cached.nodes) {
       auto live = std::find_if(nodes.begin(), nodes.end(), [&](const kube::NodeInventory& i) { return i.name == n.node; });

@@ -26,6 +26,7 @@ void add_report_command(CLI::App& app, GlobalOptions& global);
 void add_infer_command(CLI::App& app, GlobalOptions& global);
 void add_share_command(CLI::App& app, GlobalOptions& global);
 void add_encode_command(CLI::App& app, GlobalOptions& global);
+void add_encode_pod_command(CLI::App& app, GlobalOptions& global);
 void add_nodes_command(CLI::App& app, GlobalOptions& global);
 // `kubench share config` (app/cmd_share_config.cpp), a subcommand of `share`.
 void add_share_config_command(CLI::App& share, GlobalOptions& global);

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   kb::app::add_infer_command(app, global);
   kb::app::add_share_command(app, global);
   kb::app::add_encode_command(app, global);
+  kb::app::add_encode_pod_command(app, global);
   kb::app::add_nodes_command(app, global);
 
   kb::install_interrupt_handlers();

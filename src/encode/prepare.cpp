@@ -136,6 +136,7 @@ nlohmann::json plan_document(const PreparedEncode& p) {
                        {"quality", {{"quality", r.quality.quality}, {"preset", r.quality.preset}, {"threads", r.quality.threads},
                                     {"ten_bit", r.quality.ten_bit}}},
                        {"audio", r.audio},
+                       {"ffmpeg", r.ffmpeg},
                        {"attempts", r.attempts},
                        {"force", r.force},
                        {"keep_work", r.keep_work},
@@ -168,6 +169,7 @@ PreparedEncode prepared_from_plan(const nlohmann::json& plan, const std::string&
     r.quality.threads = q.at("quality").at("threads").get<int>();
     r.quality.ten_bit = q.at("quality").at("ten_bit").get<bool>();
     r.audio = q.at("audio").get<std::string>();
+    r.ffmpeg = q.at("ffmpeg").get<std::string>();
     r.attempts = q.at("attempts").get<int>();
     r.force = q.at("force").get<bool>();
     r.keep_work = q.at("keep_work").get<bool>();

@@ -38,16 +38,14 @@ std::string describe(const SceneVolume& v) {
   return "";
 }
 
-namespace {
-
-void check_relative(const std::string& path, const std::string& what) {
+void check_volume_path(const std::string& path, const std::string& what) {
   if (path.empty() || path.front() == '/')
     throw UsageError(what + " '" + path + "' must be a path relative to the volume (it is mounted at " + kSceneVolumeMount + ")");
   for (auto& part : split(path, '/'))
     if (part == "..") throw UsageError(what + " '" + path + "' leaves the volume ('..')");
 }
 
-json volume_source(const SceneVolume& v) {
+json volume_json(const SceneVolume& v) {
   json vol = {{"name", "data"}};
   switch (v.kind) {
     case SceneVolume::Kind::host_path: vol["hostPath"] = {{"path", v.path}, {"type", "Directory"}}; break;
@@ -56,6 +54,8 @@ json volume_source(const SceneVolume& v) {
   }
   return vol;
 }
+
+namespace {
 
 std::string in_volume(const std::string& relative) { return std::string(kSceneVolumeMount) + "/" + relative; }
 
@@ -100,7 +100,7 @@ json scene_job(const SceneJobSpec& spec, int shard) {  // shard < 0: the Indexed
               {"restartPolicy", "Never"},
               {"terminationGracePeriodSeconds", 10},
               {"containers", json::array({container})},
-              {"volumes", json::array({volume_source(spec.volume)})},
+              {"volumes", json::array({volume_json(spec.volume)})},
               {"affinity", {{"podAntiAffinity", anti}}},
               {"tolerations", control_plane_tolerations()}};
   if (!spec.node_selector.empty()) pod["nodeSelector"] = spec.node_selector;
@@ -123,8 +123,8 @@ void validate(const SceneJobSpec& spec) {
   if (spec.image.empty()) throw UsageError("no image given (--image)");
   if (spec.videos.empty()) throw UsageError("no video given");
   if (spec.shards < 1 || spec.shards > 1000) throw UsageError("--shards must be 1 to 1000");
-  for (auto& v : spec.videos) check_relative(v, "video");
-  check_relative(spec.shard_dir, "--shard-dir");
+  for (auto& v : spec.videos) check_volume_path(v, "video");
+  check_volume_path(spec.shard_dir, "--shard-dir");
 }
 
 std::vector<json> render_scene_jobs(const SceneJobSpec& spec) {

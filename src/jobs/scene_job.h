@@ -27,6 +27,10 @@ struct SceneVolume {
 // "hostpath:/srv/videos", "pvc:videos", "nfs:nas.local:/export/videos"; UsageError otherwise.
 SceneVolume parse_scene_volume(const std::string& text);
 std::string describe(const SceneVolume& v);
+// The pod's volume "data" for it.
+nlohmann::json volume_json(const SceneVolume& v);
+// UsageError for a path that is absolute or leaves the volume ("..").
+void check_volume_path(const std::string& path, const std::string& what);
 
 enum class SceneJobMode { indexed, per_shard };
 

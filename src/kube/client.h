@@ -31,6 +31,8 @@ inline const Resource pods{"", "v1", "pods", true};
 inline const Resource events{"", "v1", "events", true};
 inline const Resource service_accounts{"", "v1", "serviceaccounts", true};
 inline const Resource config_maps{"", "v1", "configmaps", true};
+inline const Resource services{"", "v1", "services", true};
+inline const Resource secrets{"", "v1", "secrets", true};
 inline const Resource jobs{"batch", "v1", "jobs", true};
 inline const Resource deployments{"apps", "v1", "deployments", true};
 inline const Resource network_policies{"networking.k8s.io", "v1", "networkpolicies", true};

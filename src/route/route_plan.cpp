@@ -51,10 +51,11 @@ std::optional<WorkerClass> candidate(const NodeCapabilities& n, const NodeNow& n
   if (e.backend == probe::Backend::cpu) {
     const auto it = now.free.find("cpu");
     const long long free_milli = it == now.free.end() ? 0 : it->second;
-    w.slots = static_cast<int>(free_milli / (1000LL * std::max(1, task.threads_per_part)));
+    const long long per_part = task.cpu_milli_per_part > 0 ? task.cpu_milli_per_part : 1000LL * std::max(1, task.threads_per_part);
+    w.slots = static_cast<int>(free_milli / per_part);
     if (w.slots == 0) {
-      why_not = "no free CPU for a part (" + std::to_string(task.threads_per_part) + " cores each, " + fixed(static_cast<double>(free_milli) / 1000, 1) +
-                " free)";
+      why_not = "no free CPU for a part (" + fixed(static_cast<double>(per_part) / 1000, 2) + " cores each, " +
+                fixed(static_cast<double>(free_milli) / 1000, 1) + " free)";
       return std::nullopt;
     }
     // The probe measured with e.threads threads; a part gets threads_per_part (scaled linearly).

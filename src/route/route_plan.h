@@ -17,6 +17,7 @@ struct EncodeTask {
   probe::Codec codec = probe::Codec::h264;
   int width = 1920, height = 1080;
   int threads_per_part = 1;  // CPU encoders: threads each part's encoder uses
+  int cpu_milli_per_part = 0;  // CPU a part reserves on its node (0: threads_per_part cores)
 };
 
 struct RoutePolicy {
