@@ -56,6 +56,7 @@ encode::KubeEncodeRequest kube_request_of(EncodeFlags& f, const encode::EncodeRe
   k.policy.forbid_encoders = list_of(f.forbid_encoders);
   k.policy.pin_nodes = list_of(f.pin_nodes);
   k.policy.forbid_nodes = list_of(f.forbid_nodes);
+  k.policy.allow_mixed = request.allow_mixed;
   k.probe.selector = jobs::parse_selector(f.selector);
   k.probe.max_age = std::chrono::seconds(static_cast<long>(f.max_age_hours * 3600));
   k.probe.refresh = f.refresh;
@@ -90,6 +91,9 @@ encode::EncodeRequest request_of(EncodeFlags& f) {
     r.quality.quality = *f.quality;
   }
   r.quality.preset = f.preset;
+  if (r.allow_mixed && !f.kube_mode)
+    throw UsageError("--allow-mixed-encoders is for --kube (on this machine every part uses the one family --accel gives)");
+  if (r.allow_mixed && f.accel != "auto") throw UsageError("--allow-mixed-encoders lets the route choose each node's family: leave --accel auto");
   if (r.quality.threads < 0) throw UsageError("--threads-per-part must be 0 or more");
   return r;
 }
@@ -162,6 +166,9 @@ void add_encode_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--refresh-capabilities", f->refresh, "Probe every node again first")->group(kube_group);
   cmd->add_option("--schedule-timeout", k.probe.schedule_timeout, "Seconds a pod may wait for a node (default 120)")->group(kube_group);
   cmd->add_option("--cleanup-timeout", k.cleanup_timeout, "Seconds to wait for the run's pods to go (default 120)")->group(kube_group);
+  cmd->add_flag("--allow-mixed-encoders", r.allow_mixed,
+                "Each node uses its own best encoder family (NVENC here, VAAPI there, CPU elsewhere): parts of one output from "
+                "different families, each part's parameter sets in band; reported")->group(kube_group);
   cmd->add_flag("--keep-objects", k.keep, "Leave the run's Jobs, Deployments and pods for inspection")->group(kube_group);
   add_kube_flags(cmd, f->kube);
   cmd->add_option("-o,--output-format", f->format, "table|json|yaml");
@@ -253,12 +260,21 @@ void add_encode_pod_command(CLI::App& app, GlobalOptions& global) {
   });
 
   auto* part = pod->add_subcommand("part", "Encode one part of the plan (at once when it is done already)");
+  auto backend = std::make_shared<std::string>();
+  auto device = std::make_shared<std::string>();
   part->add_option("--work-dir", *work_dir, "The work directory with plan.json")->required();
+  part->add_option("--backend", *backend, "This worker's encoder family (default: the plan's)");
+  part->add_option("--device", *device, "This worker's device (default: the plan's)");
   part->add_option("index", *index, "The part")->required();
   part->callback([=, &global] {
     start_command(global);
     bool reused = false;
-    auto record = encode::part_stage(*work_dir, *index, reused);
+    std::optional<probe::Backend> family;
+    if (!backend->empty()) {
+      family = probe::parse_backend(*backend);
+      if (!family) throw UsageError("--backend must be cpu, nvenc, qsv, vaapi or amf, not '" + *backend + "'");
+    }
+    auto record = encode::part_stage(*work_dir, *index, reused, family, *device);
     auto j = encode::to_json(record);
     j["reused"] = reused;
     std::cout << j.dump() << "\n";

@@ -25,7 +25,7 @@ namespace kb::app {
 namespace {
 
 struct NodesFlags {
-  bool local = false, no_4k = false, quiet = false, result_frame = false, refresh = false, label = false, keep = false;
+  bool local = false, no_4k = false, no_session_test = false, quiet = false, result_frame = false, refresh = false, label = false, keep = false;
   std::string encoders, ffmpeg, device, format = "table", selector, image = default_image(), image_pull_policy = "IfNotPresent";
   double probe_seconds = 3, max_age_hours = 24 * 7, schedule_timeout = 120;
   KubeFlags kube;
@@ -45,6 +45,7 @@ void probe_locally(const NodesFlags& f, OutputFormat format) {
     if (!trim(e).empty()) o.encoders.emplace_back(trim(e));
   o.budget = std::chrono::milliseconds(static_cast<long>(f.probe_seconds * 1000));
   o.measure_4k = !f.no_4k;
+  o.session_test = !f.no_session_test;
   o.kubench_version = KUBENCH_VERSION;
   ProgressLine line;
   auto node = route::probe_this_node(o, [&](const std::string& what) {
@@ -131,6 +132,8 @@ void add_nodes_command(CLI::App& app, GlobalOptions& global) {
   probe->add_option("--encoders", f->encoders, "Only these encoders, comma-separated (default: the H.264 and HEVC encoders that work)");
   probe->add_option("--probe-seconds", f->probe_seconds, "Encoding time per encoder and resolution (default 3)");
   probe->add_flag("--no-4k", f->no_4k, "Measure at 1080p only");
+  probe->add_flag("--no-session-test", f->no_session_test,
+                  "--local: do not open NVENC sessions until the driver refuses one (consumer cards; a busy card's users would notice)");
   probe->add_option("--ffmpeg", f->ffmpeg, "--local: the ffmpeg to probe (default: from PATH)");
   probe->add_option("--device", f->device, "--local: hardware device, render node or NVIDIA GPU index");
   probe->add_flag("--result-frame", f->result_frame, "--local: also print the matrix framed on stdout (for a collector reading the log)");

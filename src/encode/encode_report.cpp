@@ -1,5 +1,7 @@
 #include "encode/encode_report.h"
 
+#include <map>
+
 #include "core/output.h"
 #include "core/text.h"
 
@@ -11,10 +13,12 @@ nlohmann::json encode_report(const PreparedEncode& p, const std::vector<PartReco
   const auto& source = p.source;
   nlohmann::json part_rows = nlohmann::json::array();
   int reused_count = 0;
+  std::map<std::string, int> encoders;
   for (auto& part : p.parts) {
     const auto i = static_cast<size_t>(part.index);
     const auto& rec = records.at(i);
     reused_count += reused.at(i);
+    ++encoders[rec.encoder];
     part_rows.push_back({{"index", part.index}, {"first", part.first}, {"frames", part.frames}, {"border", part.border},
                          {"reused", static_cast<bool>(reused.at(i))}, {"encoder", rec.encoder}, {"node", rec.node},
                          {"attempts", rec.attempts}, {"wall_s", rec.wall_s}, {"fps", rec.fps}, {"bytes", rec.bytes}});
@@ -34,6 +38,8 @@ nlohmann::json encode_report(const PreparedEncode& p, const std::vector<PartReco
       {"audio", {{"mode", audio.present ? r.audio : "none"}, {"reused", audio.reused}}},
       {"parts", part_rows},
       {"reused_parts", reused_count},
+      {"encoders", encoders},
+      {"in_band_parameter_sets", joined.in_band_parts},
       {"verification", joined.verification},
       {"bytes", joined.bytes},
       {"timings", {{"probe_s", p.probe_s}, {"detect_s", p.detect_s}, {"encode_s", timings.encode_s}, {"join_s", joined.join_s},
@@ -63,6 +69,12 @@ std::string render_encode_report(const nlohmann::json& report) {
                           p.at("encoder").get<std::string>(), p.at("node").get<std::string>(), std::to_string(p.at("attempts").get<int>()),
                           fixed(p.at("fps").get<double>(), 1), p.at("reused").get<bool>() ? "reused" : "encoded"});
   out += table.render();
+  if (report.contains("encoders") && report.at("encoders").size() > 1) {
+    std::string mixed;
+    for (auto& [encoder, n] : report.at("encoders").items()) mixed += (mixed.empty() ? "" : ", ") + encoder + " " + std::to_string(n.get<int>());
+    out += "mixed encoders (--allow-mixed-encoders): " + mixed + " parts; " + std::to_string(report.value("in_band_parameter_sets", 0)) +
+           " parts carry their own parameter sets in band\n";
+  }
   const auto& v = report.at("verification");
   out += "verified: " + std::to_string(v.at("frames").get<std::int64_t>()) + "/" + std::to_string(v.at("source_frames").get<std::int64_t>()) +
          " frames, " + fixed(v.at("duration_s").get<double>(), 3) + " s";

@@ -31,6 +31,7 @@ struct EncodeRequest {
   std::string ffmpeg;              // explicit ffmpeg; "" : PATH
   int attempts = 3;                // per part
   bool dry_run = false;            // plan only: the parts and the command of each, nothing written
+  bool allow_mixed = false;        // parts may come from different encoder families (--kube)
 };
 
 struct EncodeEvents {

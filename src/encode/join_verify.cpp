@@ -73,6 +73,7 @@ JoinResult join_and_verify(const PreparedEncode& p, const WorkDirectory& work, c
   media::JoinInput join;
   for (auto& part : p.parts) join.parts.push_back(work.part_path(part.index));
   join.rate = source.rate;
+  join.mixed = r.allow_mixed;
   if (audio.encode) {
     join.audio = work.audio_path();
     join.audio_offset_s = source.video_start_s;  // ffmpeg wrote it on the clock of the source's start
@@ -83,6 +84,7 @@ JoinResult join_and_verify(const PreparedEncode& p, const WorkDirectory& work, c
   const auto tmp_output = temporary_output(r.output);
   const auto joined = media::join_parts(join, tmp_output, r.output.filename().string());
   result.bytes = joined.bytes;
+  result.in_band_parts = joined.in_band_parts;
   result.join_s = seconds_since(t);
 
   if (events.progress) events.progress("verifying: decoding the output");

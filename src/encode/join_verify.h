@@ -25,6 +25,7 @@ void encode_audio(const PreparedEncode& prepared, const WorkDirectory& work, Aud
 struct JoinResult {
   nlohmann::json verification;  // frames, duration, audio samples: the output's and the source's
   std::int64_t bytes = 0;
+  int in_band_parts = 0;  // mixed encoders: parts that carry their own parameter sets
   double join_s = 0, verify_s = 0;
 };
 // Joins the committed parts into the output (written beside it, renamed when verified).

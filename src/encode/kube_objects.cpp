@@ -154,9 +154,12 @@ std::vector<json> render_workers(const KubeEncodeSpec& spec) {
                     "--queue", kEncodeQueue, "--workload", "exec", "--slots", std::to_string(w.slots), "--allow-request-args",
                     "--arg-pattern", "[0-9]{1,9}", "--lease-seconds", std::to_string(spec.lease_seconds), "--token-file", kTokenFile,
                     "--backoff", "0.2", "--backoff-max", "2"};
-    if (w.backend == probe::Backend::vaapi || w.backend == probe::Backend::qsv)
-      command.insert(command.end(), {"--device-glob", "/dev/dri/renderD*"});
-    command.insert(command.end(), {"--", "kubench", "encode-pod", "part", "--work-dir", spec.work_dir});
+    const bool render_node = w.backend == probe::Backend::vaapi || w.backend == probe::Backend::qsv;
+    if (render_node) command.insert(command.end(), {"--device-glob", "/dev/dri/renderD*"});
+    // The class's own family (with mixed encoders the plan's may be another's) and, on render
+    // nodes, the slot's device.
+    command.insert(command.end(), {"--", "kubench", "encode-pod", "part", "--work-dir", spec.work_dir, "--backend", probe::to_string(w.backend)});
+    if (render_node) command.insert(command.end(), {"--device", "{device}"});
     const long long cpu = static_cast<long long>(w.slots) * spec.cpu_milli_per_part;
     json resources = {{"requests", {{"cpu", millicores(w.backend == probe::Backend::cpu ? cpu : 500)}, {"memory", "256Mi"}}},
                       {"limits", {{"memory", spec.memory_limit}}}};

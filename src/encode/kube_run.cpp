@@ -333,7 +333,9 @@ json run_encode_on_kube(kube::Client& client, const KubeEncodeRequest& r, const 
   auto policy = r.policy;
   if (!r.auto_backend) policy.pin_encoders = {probe::encoder_name(r.encode.backend, r.encode.codec).value_or("")};
   auto first = route::route_encode(caps.matrix, nodes_now(client, caps.nodes), task, policy);
+  // Mixed: the plan names the fastest class's family; every worker class encodes with its own.
   pod.backend = first.workers.at(0).backend;
+  pod.allow_mixed = policy.allow_mixed;
   const auto encoder = probe::encoder_name(pod.backend, pod.codec).value_or("");
   if (!policy.allow_mixed) policy.pin_encoders = {encoder};
 

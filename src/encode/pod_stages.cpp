@@ -26,7 +26,8 @@ nlohmann::json request_to_json(const EncodeRequest& r) {
           {"audio", r.audio},
           {"ffmpeg", r.ffmpeg},
           {"attempts", r.attempts},
-          {"dry_run", r.dry_run}};
+          {"dry_run", r.dry_run},
+          {"allow_mixed", r.allow_mixed}};
 }
 
 EncodeRequest request_from_json(const nlohmann::json& j) {
@@ -60,6 +61,7 @@ EncodeRequest request_from_json(const nlohmann::json& j) {
     r.ffmpeg = j.at("ffmpeg").get<std::string>();
     r.attempts = j.at("attempts").get<int>();
     r.dry_run = j.at("dry_run").get<bool>();
+    r.allow_mixed = j.at("allow_mixed").get<bool>();
     return r;
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(std::string("the encode request: ") + e.what());
@@ -73,16 +75,19 @@ nlohmann::json prepare_stage(const EncodeRequest& request, const EncodeEvents& e
   return plan;
 }
 
-PartRecord part_stage(const std::filesystem::path& work_dir, int index, bool& reused) {
+PartRecord part_stage(const std::filesystem::path& work_dir, int index, bool& reused, std::optional<probe::Backend> backend,
+                      const std::string& device) {
   const WorkDirectory work(work_dir, WorkDirectory::Lock::shared);
   const auto p = read_stored_plan(work);
   const auto ffmpeg = probe::locate_ffmpeg(p.request.ffmpeg).path.string();
-  auto job = part_job(p, index, ffmpeg, this_node());
+  if (index < 0 || index >= static_cast<int>(p.parts.size()))
+    throw UsageError("no part " + std::to_string(index) + ": the plan has " + std::to_string(p.parts.size()));
   reused = false;
-  if (auto done = work.reusable_part(index, job.key)) {
+  if (auto done = work.reusable_part(index, acceptable_keys(p, index))) {
     reused = true;
     return *done;
   }
+  auto job = part_job_with(p, index, ffmpeg, this_node(), backend.value_or(p.request.backend), device);
   // One try here: the producer sends a failed part to another worker (maybe another node).
   job.attempts = 1;
   return encode_part(work, job, nullptr);
@@ -98,7 +103,7 @@ nlohmann::json join_stage(const std::filesystem::path& work_dir, const EncodeEve
   std::vector<PartRecord> records;
   std::vector<int> missing;
   for (auto& part : p.parts) {
-    auto record = work->reusable_part(part.index, p.keys[static_cast<size_t>(part.index)]);
+    auto record = work->reusable_part(part.index, acceptable_keys(p, part.index));
     if (!record) missing.push_back(part.index);
     records.push_back(record.value_or(PartRecord{}));
   }

@@ -10,6 +10,7 @@
 #pragma once
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "encode/encode_request.h"
 #include "encode/work_dir.h"
@@ -22,8 +23,10 @@ EncodeRequest request_from_json(const nlohmann::json& j);
 
 // The plan document (without the source's keyframe list, which only the pods need).
 nlohmann::json prepare_stage(const EncodeRequest& request, const EncodeEvents& events);
-// `reused`: the part was there already.
-PartRecord part_stage(const std::filesystem::path& work_dir, int index, bool& reused);
+// `reused`: the part was there already. `backend` (nullopt: the plan's) and `device` ("" : the
+// plan's) are the worker's own: with mixed encoders each node class uses its family.
+PartRecord part_stage(const std::filesystem::path& work_dir, int index, bool& reused, std::optional<probe::Backend> backend = std::nullopt,
+                      const std::string& device = "");
 // The kubench/encode/v1 report (every part marked encoded; the producer knows which it reused).
 nlohmann::json join_stage(const std::filesystem::path& work_dir, const EncodeEvents& events);
 

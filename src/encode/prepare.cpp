@@ -14,6 +14,7 @@ extern "C" {
 #include "core/text.h"
 #include "encode/local_choice.h"
 #include "probe/ffmpeg_caps.h"
+#include "route/route_plan.h"
 #include "scene/scene_shard.h"
 
 namespace kb::encode {
@@ -138,6 +139,7 @@ nlohmann::json plan_document(const PreparedEncode& p) {
                        {"audio", r.audio},
                        {"ffmpeg", r.ffmpeg},
                        {"attempts", r.attempts},
+                       {"allow_mixed", r.allow_mixed},
                        {"force", r.force},
                        {"keep_work", r.keep_work},
                        {"jobs", r.jobs}}},
@@ -171,6 +173,7 @@ PreparedEncode prepared_from_plan(const nlohmann::json& plan, const std::string&
     r.audio = q.at("audio").get<std::string>();
     r.ffmpeg = q.at("ffmpeg").get<std::string>();
     r.attempts = q.at("attempts").get<int>();
+    r.allow_mixed = q.at("allow_mixed").get<bool>();
     r.force = q.at("force").get<bool>();
     r.keep_work = q.at("keep_work").get<bool>();
     r.jobs = q.at("jobs").get<int>();
@@ -204,6 +207,47 @@ PreparedEncode read_stored_plan(const WorkDirectory& work) {
   auto plan = work.read_document("plan.json");
   if (!plan) throw ParseError(work.path().string() + " holds no plan.json (kubench encode prepare makes it)");
   return prepared_from_plan(*plan, (work.path() / "plan.json").string());
+}
+
+namespace {
+
+// The plan's settings for another family: the parts' keys hash them.
+nlohmann::json settings_for(const PreparedEncode& p, probe::Backend backend) {
+  auto s = p.settings;
+  s["backend"] = probe::to_string(backend);
+  s["encoder"] = probe::encoder_name(backend, p.request.codec).value_or("");
+  s["arguments"] = probe::stitchable_args(backend, p.request.codec, p.request.quality);
+  s["device"] = "";
+  return s;
+}
+
+}  // namespace
+
+PartJob part_job_with(const PreparedEncode& p, int index, const std::string& ffmpeg, const std::string& node, probe::Backend backend,
+                      const std::string& device) {
+  auto job = part_job(p, index, ffmpeg, node);
+  if (!device.empty()) job.device = device;
+  if (backend == p.request.backend) return job;
+  if (!p.request.allow_mixed)
+    throw UsageError("part " + std::to_string(index) + " with " + std::string(probe::to_string(backend)) + ": the plan is for " +
+                     std::string(probe::to_string(p.request.backend)) + " only (--allow-mixed-encoders)");
+  if (!probe::encoder_name(backend, p.request.codec))
+    throw UsageError(std::string(probe::to_string(backend)) + " has no " + std::string(probe::to_string(p.request.codec)) + " encoder");
+  job.backend = backend;
+  job.device = device;
+  const auto& part = job.part;
+  job.key = part_key(p.identity, settings_for(p, backend), part.first, part.frames);
+  return job;
+}
+
+std::vector<std::string> acceptable_keys(const PreparedEncode& p, int index) {
+  std::vector<std::string> keys = {p.keys.at(static_cast<size_t>(index))};
+  if (!p.request.allow_mixed) return keys;
+  const auto& part = p.parts.at(static_cast<size_t>(index));
+  for (auto b : route::fallback_order())
+    if (b != p.request.backend && probe::encoder_name(b, p.request.codec))
+      keys.push_back(part_key(p.identity, settings_for(p, b), part.first, part.frames));
+  return keys;
 }
 
 PartJob part_job(const PreparedEncode& p, int index, const std::string& ffmpeg, const std::string& node) {

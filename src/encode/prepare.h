@@ -52,6 +52,12 @@ PreparedEncode read_stored_plan(const WorkDirectory& work);
 
 // The job of the part at `index` (plan order), to run with `ffmpeg` and recorded as made on `node`.
 PartJob part_job(const PreparedEncode& prepared, int index, const std::string& ffmpeg, const std::string& node);
+// The same part with another encoder family (mixed encoders): its own settings and key.
+PartJob part_job_with(const PreparedEncode& prepared, int index, const std::string& ffmpeg, const std::string& node, probe::Backend backend,
+                      const std::string& device);
+// The keys a committed part of `index` may carry: the plan's family's, and with mixed encoders
+// every family's that has an encoder for the codec.
+std::vector<std::string> acceptable_keys(const PreparedEncode& prepared, int index);
 
 // This machine's name: $KUBENCH_NODE_NAME in a pod (the node's, from the downward API), else the host name.
 std::string this_node();

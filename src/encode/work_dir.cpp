@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -91,6 +92,10 @@ void WorkDirectory::write_document(const std::string& name, const nlohmann::json
 }
 
 std::optional<PartRecord> WorkDirectory::reusable_part(int index, const std::string& key) const {
+  return reusable_part(index, std::vector<std::string>{key});
+}
+
+std::optional<PartRecord> WorkDirectory::reusable_part(int index, const std::vector<std::string>& keys) const {
   auto doc = read_document(record_path(index).lexically_relative(dir_).string());
   if (!doc) return std::nullopt;
   PartRecord record;
@@ -101,7 +106,7 @@ std::optional<PartRecord> WorkDirectory::reusable_part(int index, const std::str
   }
   std::error_code ec;
   const auto part = part_path(index);
-  if (record.key != key || record.index != index) return std::nullopt;
+  if (std::find(keys.begin(), keys.end(), record.key) == keys.end() || record.index != index) return std::nullopt;
   const auto size = std::filesystem::file_size(part, ec);
   if (ec || static_cast<std::int64_t>(size) != record.bytes) return std::nullopt;
   if (sha256_file(part) != record.sha256) return std::nullopt;

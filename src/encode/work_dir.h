@@ -59,6 +59,8 @@ class WorkDirectory {
   // The record of a finished part when its file is there and matches it (size and sha256) and it
   // was made for `key`; nullopt means: encode it (again).
   std::optional<PartRecord> reusable_part(int index, const std::string& key) const;
+  // … made for any of `keys` (mixed encoder families: one key per family).
+  std::optional<PartRecord> reusable_part(int index, const std::vector<std::string>& keys) const;
   // Records a checked part already renamed into place.
   void commit_part(const PartRecord& record) const;
 

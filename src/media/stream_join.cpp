@@ -7,11 +7,13 @@ extern "C" {
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/error.h"
 #include "core/files.h"
 #include "media/av_file.h"
+#include "media/parameter_sets.h"
 
 namespace kb::media {
 
@@ -73,7 +75,8 @@ PartStream inspect_part(const std::filesystem::path& part, Rational rate) {
   p.height = par->height;
   const auto* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(par->format));
   p.pix_fmt = desc ? desc->name : "";
-  p.extradata_sha256 = sha256_hex(std::string(reinterpret_cast<const char*>(par->extradata), static_cast<size_t>(par->extradata_size)));
+  p.extradata = std::string(reinterpret_cast<const char*>(par->extradata), static_cast<size_t>(par->extradata_size));
+  p.extradata_sha256 = sha256_hex(p.extradata);
   for (unsigned i = 0; i < input->nb_streams; ++i)
     if (static_cast<int>(i) != video) input->streams[i]->discard = AVDISCARD_ALL;
 
@@ -103,11 +106,12 @@ PartStream inspect_part(const std::filesystem::path& part, Rational rate) {
   return p;
 }
 
-std::string incompatible(const PartStream& a, const PartStream& b) {
+std::string incompatible(const PartStream& a, const PartStream& b, bool mixed) {
   if (a.codec != b.codec) return "codec " + a.codec + " vs " + b.codec;
   if (a.width != b.width || a.height != b.height)
     return "size " + std::to_string(a.width) + "x" + std::to_string(a.height) + " vs " + std::to_string(b.width) + "x" + std::to_string(b.height);
   if (a.pix_fmt != b.pix_fmt) return "pixel format " + a.pix_fmt + " vs " + b.pix_fmt;
+  if (mixed) return "";
   if (a.profile != b.profile) return "profile " + profile_name(a) + " vs " + profile_name(b);
   if (a.level != b.level) return "level " + std::to_string(a.level) + " vs " + std::to_string(b.level);
   if (a.extradata_sha256 != b.extradata_sha256) return "parameter sets (SPS/PPS) differ";
@@ -176,12 +180,28 @@ JoinReport join_parts(const JoinInput& in, const std::filesystem::path& out, con
     streams.push_back(inspect_part(in.parts[i], in.rate));
     if (!streams.back().problem.empty()) throw CheckFailed("part " + in.parts[i].filename().string() + ": " + streams.back().problem);
     if (i > 0) {
-      auto why = incompatible(streams.front(), streams.back());
+      auto why = incompatible(streams.front(), streams.back(), in.mixed);
       if (!why.empty()) throw CheckFailed("part " + in.parts[i].filename().string() + " cannot follow " + in.parts[0].filename().string() + ": " + why);
     }
   }
   int delay = 0;
   for (auto& s : streams) delay = std::max(delay, s.reorder_delay);
+  // Mixed families: a part whose parameter sets are not the stream's record carries its own.
+  std::vector<std::string> in_band(streams.size());
+  if (in.mixed) {
+    const auto& first = streams.front();
+    const auto record = parse_parameter_sets(first.codec, reinterpret_cast<const std::uint8_t*>(first.extradata.data()),
+                                             static_cast<int>(first.extradata.size()));
+    for (size_t i = 1; i < streams.size(); ++i) {
+      if (streams[i].extradata_sha256 == first.extradata_sha256) continue;
+      const auto own = parse_parameter_sets(streams[i].codec, reinterpret_cast<const std::uint8_t*>(streams[i].extradata.data()),
+                                            static_cast<int>(streams[i].extradata.size()));
+      if (!record || !own || own->length_size != record->length_size)
+        throw CheckFailed("part " + in.parts[i].filename().string() + ": its parameter sets cannot be carried in band (" + first.codec +
+                          " parts need avcC/hvcC records with the same NAL length size)");
+      in_band[i] = length_prefixed(*own, record->length_size);
+    }
+  }
 
   const AVOutputFormat* format = av_guess_format(nullptr, format_from_name.c_str(), nullptr);
   if (!format) throw UsageError(format_from_name + ": no muxer for this file name's extension (try .mp4 or .mkv)");
@@ -269,8 +289,21 @@ JoinReport join_parts(const JoinInput& in, const std::filesystem::path& out, con
   std::int64_t offset = 0;
   for (size_t i = 0; i < in.parts.size(); ++i) {
     PartReader reader(in.parts[i], in.rate, streams[i].first_pts, offset, delay);
+    bool first_packet = true;
     while (AVPacket* packet = reader.next()) {
       write_audio_until(static_cast<double>(packet->dts) * av_q2d(frame_tb));
+      if (first_packet && !in_band[i].empty()) {
+        // The part's own SPS/PPS in front of its first picture (an IDR: decoders switch there).
+        auto with_sets = new_packet();
+        if (av_new_packet(with_sets.get(), static_cast<int>(in_band[i].size()) + packet->size) < 0) throw std::bad_alloc();
+        std::memcpy(with_sets->data, in_band[i].data(), in_band[i].size());
+        std::memcpy(with_sets->data + in_band[i].size(), packet->data, static_cast<size_t>(packet->size));
+        av_packet_copy_props(with_sets.get(), packet);
+        av_packet_unref(packet);
+        av_packet_move_ref(packet, with_sets.get());
+        ++report.in_band_parts;
+      }
+      first_packet = false;
       packet->stream_index = vout->index;
       av_packet_rescale_ts(packet, frame_tb, vout->time_base);
       check_write(av_interleaved_write_frame(output.get(), packet), out);

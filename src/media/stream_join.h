@@ -21,7 +21,8 @@ struct PartStream {
   std::string codec;
   int profile = 0, level = 0, width = 0, height = 0;
   std::string pix_fmt;
-  std::string extradata_sha256;  // the parameter sets out of band
+  std::string extradata;         // the parameter sets out of band (avcC, hvcC)
+  std::string extradata_sha256;
   std::int64_t frames = 0;       // packets, each a frame
   bool starts_with_keyframe = false;
   int reorder_delay = 0;         // frames a packet's decode position runs ahead of its display position
@@ -31,18 +32,22 @@ struct PartStream {
 
 // Reads the part's packets only (no decoding). ParseError for an unreadable file.
 PartStream inspect_part(const std::filesystem::path& part, Rational rate);
-// "" when `b` can follow `a` in one stream; else what differs ("profile High vs Main").
-std::string incompatible(const PartStream& a, const PartStream& b);
+// "" when `b` can follow `a` in one stream; else what differs ("profile High vs Main"). With
+// `mixed` (parts of different encoder families) profile, level and parameter sets may differ: the
+// join carries each part's own in band.
+std::string incompatible(const PartStream& a, const PartStream& b, bool mixed = false);
 
 struct JoinInput {
   std::vector<std::filesystem::path> parts;  // in order
   Rational rate;
   std::optional<std::filesystem::path> audio;  // a file whose first audio stream is muxed (the source, or its one encode)
   double audio_offset_s = 0;  // the audio's time on the output's clock = its own time − this
+  bool mixed = false;         // parts of different encoder families (see incompatible)
 };
 
 struct JoinReport {
   std::int64_t video_packets = 0, audio_packets = 0, bytes = 0;
+  int in_band_parts = 0;  // parts whose own parameter sets were written in band (mixed)
 };
 
 // Writes `out` (the muxer from its extension: .mp4/.mov get +faststart, .mkv, .ts…) directly;

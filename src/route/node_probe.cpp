@@ -6,6 +6,7 @@
 #include "core/utc_time.h"
 #include "probe/probe_report.h"
 #include "probe/reference_encode.h"
+#include "probe/session_limit.h"
 
 namespace kb::route {
 
@@ -81,6 +82,20 @@ NodeCapabilities probe_this_node(const NodeProbeOptions& o, const NodeProbeProgr
         auto uhd = probe::reference_encode(*report.ffmpeg, ref);
         if (uhd.ok) e.fps_4k = uhd.fps;
         else e.reason = "reference encode at 4K: " + uhd.reason;  // 1080p still works
+      }
+    }
+    if (e.works && wanted(o, check) && e.backend == probe::Backend::nvenc && o.session_test) {
+      std::string product;
+      for (auto& g : report.gpus)
+        if (g.vendor == "nvidia" && product.empty()) product = g.name;
+      if (!probe::uncapped_sessions(product)) {
+        if (progress) progress(e.encoder + ": sessions at once");
+        probe::SessionLimitProbe sp;
+        sp.backend = e.backend;
+        sp.codec = e.codec;
+        sp.device = e.device;
+        auto limit = probe::session_limit(*report.ffmpeg, sp);
+        e.session_limit = limit.limit;
       }
     }
     if (e.works && !wanted(o, check)) e.reason = "not measured (only H.264 and HEVC by default: --encoders " + e.encoder + ")";

@@ -19,6 +19,8 @@ struct NodeProbeOptions {
   std::vector<std::string> encoders;
   std::chrono::milliseconds budget{3000};  // per encoder and resolution
   bool measure_4k = true;
+  // NVENC on consumer cards: how many encodes at once the driver allows (probe/session_limit).
+  bool session_test = true;
   std::string kubench_version;
 };
 

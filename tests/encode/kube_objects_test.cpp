@@ -54,7 +54,8 @@ TEST(KubeObjects, AWorkerDeploymentPerClassOnItsNodeWithItsSlotsAndGpu) {
   EXPECT_TRUE(has(argv, {"--slots", "3"}));
   EXPECT_TRUE(has(argv, {"--broker", "http://kubench-encode-1-broker:8080"}));
   EXPECT_TRUE(has(argv, {"--arg-pattern", "[0-9]{1,9}"})) << "a request may name a part, nothing else";
-  EXPECT_TRUE(has(argv, {"--", "kubench", "encode-pod", "part", "--work-dir", "/data/film.mkv.kubench-work"}));
+  EXPECT_TRUE(has(argv, {"--", "kubench", "encode-pod", "part", "--work-dir", "/data/film.mkv.kubench-work", "--backend", "nvenc"}))
+      << "each class encodes with its own family (mixed encoders)";
   EXPECT_TRUE(has(argv, {"--token-file", "/etc/kubench/worker-token"}));
   const auto& cpu = workers[1];
   EXPECT_EQ(cpu["spec"]["template"]["spec"]["nodeSelector"]["kubernetes.io/hostname"], "nas");

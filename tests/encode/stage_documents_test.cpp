@@ -3,6 +3,8 @@
 // lost on the way would make parts that do not join, or a join that takes the wrong parts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "encode/pod_stages.h"
 #include "encode/prepare.h"
@@ -75,6 +77,20 @@ TEST(StageDocuments, ThePlanGivesEveryPartEncoderTheSameJob) {
   EXPECT_EQ(job.source.keyframes, (std::vector<std::int64_t>{0, 48, 96}));
   EXPECT_EQ(job.attempts, 5);
   EXPECT_THROW(part_job(back, 2, "ffmpeg", "n"), UsageError);
+  // One family per output unless mixed: a worker of another family is refused, and its part
+  // would not count.
+  EXPECT_THROW(part_job_with(back, 0, "ffmpeg", "n", probe::Backend::cpu, ""), UsageError);
+  EXPECT_EQ(acceptable_keys(back, 0), std::vector<std::string>{"k0"});
+  auto mixed = back;
+  mixed.request.allow_mixed = true;
+  auto cpu = part_job_with(mixed, 0, "ffmpeg", "n", probe::Backend::cpu, "");
+  EXPECT_EQ(cpu.backend, probe::Backend::cpu);
+  EXPECT_EQ(cpu.device, "");
+  EXPECT_NE(cpu.key, "k0");
+  auto keys = acceptable_keys(mixed, 0);
+  EXPECT_EQ(keys.front(), "k0");
+  EXPECT_NE(std::find(keys.begin(), keys.end(), cpu.key), keys.end());
+  EXPECT_EQ(part_job_with(mixed, 0, "ffmpeg", "n", probe::Backend::vaapi, "/dev/dri/renderD130").device, "/dev/dri/renderD130");
   auto shuffled = plan;
   std::swap(shuffled["parts"][0], shuffled["parts"][1]);
   EXPECT_THROW(prepared_from_plan(shuffled, "plan.json"), ParseError);
