@@ -41,8 +41,12 @@ int pid_of(const std::vector<std::string>& parts) {
   for (auto& entry : std::filesystem::directory_iterator("/proc")) {
     const auto name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string cmdline;
+    try {
+      cmdline = read_file(entry.path() / "cmdline");
+    } catch (const std::exception&) {
+      continue;  // the process ended while we looked
+    }
     for (auto& c : cmdline)
       if (c == '\0') c = ' ';
     bool all = !cmdline.empty();
