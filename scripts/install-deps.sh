@@ -3,6 +3,8 @@
 #   scripts/install-deps.sh           build and run kubench (what ./dev.sh bench needs)
 #   scripts/install-deps.sh --infer   also libtorch, for `kubench infer` (the container image's build)
 #   scripts/install-deps.sh --tests   also what the test suite and the bench/ scripts need (libtorch included)
+#   scripts/install-deps.sh --arm64   the aarch64 cross build (cmake --preset arm64): Debian's cross g++, the
+#                                     :arm64 -dev packages, qemu-user to run what it builds (docs/development.md#arm64)
 # Idempotent: packages already present are not touched, and apt is not called at all then.
 set -euo pipefail
 
@@ -33,8 +35,47 @@ case "${1:-}" in
       libopencv-imgproc-dev  # the scene tests' oracle: PySceneDetect resizes and converts colours with OpenCV
     )
     ;;
-  *) echo "usage: scripts/install-deps.sh [--infer | --tests]" >&2; exit 2 ;;
+  --arm64)
+    # Multi-Arch: same packages must match the amd64 twins' versions, so apt may upgrade those.
+    # libyaml-cpp-dev and libtorch-dev cannot be installed for two architectures: yaml-cpp's arm64
+    # -dev is unpacked below instead, libtorch is left out of the arm64 build.
+    packages=(
+      crossbuild-essential-arm64 pkgconf:arm64 qemu-user-static
+      libyaml-cpp0.7:arm64 libspdlog-dev:arm64 libfmt-dev:arm64 libcurl4-openssl-dev:arm64 libssl-dev:arm64 libboost-dev:arm64
+      libavformat-dev:arm64 libavcodec-dev:arm64 libavutil-dev:arm64 libswscale-dev:arm64
+      libgtest-dev:arm64 libgmock-dev:arm64 libopencv-imgproc-dev:arm64 libopencv-core-dev:arm64
+    )
+    arm64=1
+    ;;
+  *) echo "usage: scripts/install-deps.sh [--infer | --tests | --arm64]" >&2; exit 2 ;;
 esac
+
+# Runs a command as root (sudo when not root); asked for only when something must change.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; return; fi
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to run: $*" >&2; exit 2; }
+  sudo "$@"
+}
+if [ "${arm64:-0}" = 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "install-deps: adding the arm64 architecture to dpkg" >&2
+  as_root dpkg --add-architecture arm64
+  as_root apt-get update -qq
+fi
+# yaml-cpp's arm64 -dev package, unpacked where cmake/toolchains/aarch64-linux-gnu.cmake looks.
+unpack_yaml_cpp_arm64() {
+  local dir=/opt/kubench-cross/arm64 version
+  version="$(apt-cache policy libyaml-cpp-dev:arm64 | awk '/Candidate:/ { print $2 }')"
+  [ -f "$dir/.yaml-cpp-$version" ] && return 0
+  echo "install-deps: unpacking libyaml-cpp-dev:arm64 $version into $dir" >&2
+  local tmp
+  tmp="$(mktemp -d)"
+  chmod 755 "$tmp"  # apt downloads as _apt
+  (cd "$tmp" && apt-get download -qq "libyaml-cpp-dev:arm64=$version" "libyaml-cpp0.7:arm64")
+  as_root mkdir -p "$dir"
+  for deb in "$tmp"/*.deb; do as_root dpkg-deb -x "$deb" "$dir"; done
+  as_root touch "$dir/.yaml-cpp-$version"
+  rm -rf "$tmp"
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -42,14 +83,10 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 2; }
-  sudo=(sudo)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "${arm64:-0}" = 1 ]; then unpack_yaml_cpp_arm64; fi
