@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's quick start.
 #   ./dev.sh bench [flags]   install what kubench needs, build kubench alone, run the local benchmark (quick profile)
-#   ./dev.sh test            install what the tests need, build, run every test (also under ASan+UBSan)
+#   ./dev.sh test            install what the tests need, build, run every test (also under ASan+UBSan, and the
+#                            aarch64 cross build's unit tests and smoke test under qemu-user)
 # Each phase's wall time is printed at the end (docs/development.md says what they cost on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -48,10 +49,13 @@ case "${1:-}" in
     ;;
   test)
     trap print_phases EXIT
-    phase "install packages" scripts/install-deps.sh --tests
+    phase "install packages" scripts/install-deps.sh --tests --arm64
     use_ccache
     phase "build ci (release)" configure_and_build ci "${launcher[@]}"
     phase "tests ci" ctest --preset ci
+    # aarch64: kubench and the unit tests cross-built, run under qemu-user, compared with build/ci's kubench
+    phase "build arm64 (cross)" configure_and_build arm64 "${launcher[@]}"
+    phase "tests arm64 (qemu)" ctest --preset arm64
     phase "build asan" configure_and_build asan "${launcher[@]}"
     phase "tests asan" ctest --preset asan
     ;;

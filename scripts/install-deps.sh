@@ -3,8 +3,9 @@
 #   scripts/install-deps.sh           build and run kubench (what ./dev.sh bench needs)
 #   scripts/install-deps.sh --infer   also libtorch, for `kubench infer` (the container image's build)
 #   scripts/install-deps.sh --tests   also what the test suite and the bench/ scripts need (libtorch included)
-#   scripts/install-deps.sh --arm64   the aarch64 cross build (cmake --preset arm64): Debian's cross g++, the
-#                                     :arm64 -dev packages, qemu-user to run what it builds (docs/development.md#arm64)
+#   scripts/install-deps.sh --arm64   also the aarch64 cross build (cmake --preset arm64): Debian's cross g++, the
+#                                     :arm64 -dev packages, qemu-user to run what it builds (docs/development.md#arm64);
+#                                     goes with the others (dev.sh test: --tests --arm64)
 # Idempotent: packages already present are not touched, and apt is not called at all then.
 set -euo pipefail
 
@@ -19,36 +20,37 @@ packages=(
   ffmpeg
 )
 infer=(libtorch-dev)  # `kubench infer` (optional: the build leaves it out without libtorch); 0.5 GB installed
-case "${1:-}" in
-  "") ;;
-  --infer) packages+=("${infer[@]}") ;;
-  --tests)
-    packages+=(
-      "${infer[@]}"
-      python3-torch  # bench/infer.sh: the seed's way, a Python loop timing model(x)
-      git libgtest-dev libgmock-dev libbenchmark-dev
-      python3  # the local test servers (fixtures/*.py)
-      ccache   # compiler cache kept outside the checkout (dev.sh test)
-      prometheus clang libclang-rt-dev  # queue tests: promtool and a real Prometheus scrape; clang + its libFuzzer runtime (only a Recommends of clang)
-      chromium  # the load client's HTML page is checked in a headless browser
-      jq  # bench/queue.sh reads the load client's JSON; bench/share.sh, the seed's kubectl + jq view
-      libopencv-imgproc-dev  # the scene tests' oracle: PySceneDetect resizes and converts colours with OpenCV
-    )
-    ;;
-  --arm64)
-    # Multi-Arch: same packages must match the amd64 twins' versions, so apt may upgrade those.
-    # libyaml-cpp-dev and libtorch-dev cannot be installed for two architectures: yaml-cpp's arm64
-    # -dev is unpacked below instead, libtorch is left out of the arm64 build.
-    packages=(
-      crossbuild-essential-arm64 pkgconf:arm64 qemu-user-static
-      libyaml-cpp0.7:arm64 libspdlog-dev:arm64 libfmt-dev:arm64 libcurl4-openssl-dev:arm64 libssl-dev:arm64 libboost-dev:arm64
-      libavformat-dev:arm64 libavcodec-dev:arm64 libavutil-dev:arm64 libswscale-dev:arm64
-      libgtest-dev:arm64 libgmock-dev:arm64 libopencv-imgproc-dev:arm64 libopencv-core-dev:arm64
-    )
-    arm64=1
-    ;;
-  *) echo "usage: scripts/install-deps.sh [--infer | --tests | --arm64]" >&2; exit 2 ;;
-esac
+for option in "$@"; do
+  case "$option" in
+    --infer) packages+=("${infer[@]}") ;;
+    --tests)
+      packages+=(
+        "${infer[@]}"
+        python3-torch  # bench/infer.sh: the seed's way, a Python loop timing model(x)
+        git libgtest-dev libgmock-dev libbenchmark-dev
+        python3  # the local test servers (fixtures/*.py)
+        ccache   # compiler cache kept outside the checkout (dev.sh test)
+        prometheus clang libclang-rt-dev  # queue tests: promtool and a real Prometheus scrape; clang + its libFuzzer runtime (only a Recommends of clang)
+        chromium  # the load client's HTML page is checked in a headless browser
+        jq  # bench/queue.sh reads the load client's JSON; bench/share.sh, the seed's kubectl + jq view
+        libopencv-imgproc-dev  # the scene tests' oracle: PySceneDetect resizes and converts colours with OpenCV
+      )
+      ;;
+    --arm64)
+      # Multi-Arch: same packages must match the amd64 twins' versions, so apt may upgrade those.
+      # libyaml-cpp-dev and libtorch-dev cannot be installed for two architectures: yaml-cpp's arm64
+      # -dev is unpacked below instead, libtorch is left out of the arm64 build.
+      packages+=(
+        crossbuild-essential-arm64 pkgconf:arm64 qemu-user-static jq
+        libyaml-cpp0.7:arm64 libspdlog-dev:arm64 libfmt-dev:arm64 libcurl4-openssl-dev:arm64 libssl-dev:arm64 libboost-dev:arm64
+        libavformat-dev:arm64 libavcodec-dev:arm64 libavutil-dev:arm64 libswscale-dev:arm64
+        libgtest-dev:arm64 libgmock-dev:arm64 libopencv-imgproc-dev:arm64 libopencv-core-dev:arm64
+      )
+      arm64=1
+      ;;
+    *) echo "usage: scripts/install-deps.sh [--infer | --tests] [--arm64]" >&2; exit 2 ;;
+  esac
+done
 
 # Runs a command as root (sudo when not root); asked for only when something must change.
 as_root() {

@@ -7,12 +7,23 @@ namespace kb::app {
 
 std::string default_image() { return std::string("ghcr.io/kubench/kubench:") + KUBENCH_VERSION; }
 
+void add_image_platforms_flag(CLI::App* cmd, std::string& value) {
+  cmd->add_option("--image-platforms", value,
+                  "Architectures the image has, e.g. amd64,arm64 (default: the index scripts/build-image.sh recorded for "
+                  "the image, else amd64,arm64 as published); pods only go to nodes of these, and nodes left out are named");
+}
+
+jobs::ImagePlatforms image_platforms(const std::string& image, const std::string& flag) {
+  return jobs::image_platforms(image, flag, jobs::platform_record_dir());
+}
+
 void add_benchmark_job_flags(CLI::App* cmd, BenchmarkJobFlags& f, const std::string& default_accel) {
   f.accel = default_accel;
   f.spec.image = default_image();
   cmd->add_option("--image", f.spec.image, "Container image with kubench and ffmpeg (default " + default_image() + ")");
   cmd->add_option("--image-pull-policy", f.spec.image_pull_policy, "Always|IfNotPresent|Never (default IfNotPresent)")
       ->check(CLI::IsMember({"Always", "IfNotPresent", "Never"}));
+  add_image_platforms_flag(cmd, f.image_platforms);
   cmd->add_option("--accel", f.accel, "auto|qsv|vaapi|nvenc|amf|cpu (default " + default_accel +
                                           (default_accel == "auto" ? ": by the node's GPU resource" : "") + ")");
   cmd->add_option("--device", f.spec.device, "Render node or NVIDIA index inside the pod (default: the one the runtime gives)");
@@ -57,6 +68,7 @@ jobs::TargetRequest target_request(const BenchmarkJobFlags& f) {
   req.access.resource = f.gpu_resource;
   req.node = f.node;
   req.selector = jobs::parse_selector(f.selector);
+  req.platforms = image_platforms(f.spec.image, f.image_platforms);
   return req;
 }
 

@@ -16,6 +16,7 @@ struct BenchmarkJobFlags {
   std::string selector;
   std::string tests;
   std::string sidecar;      // "" = the command's default
+  std::string image_platforms;  // --image-platforms ("" = the image's recorded index, else the published list)
   bool no_power = false;
   double deadline_seconds = 3600;
 };
@@ -24,6 +25,10 @@ struct BenchmarkJobFlags {
 void add_benchmark_job_flags(CLI::App* cmd, BenchmarkJobFlags& flags, const std::string& default_accel);
 // The default image: the registry build of this version (docs/image.md).
 std::string default_image();
+// --image-platforms, for every command that runs kubench's image on nodes.
+void add_image_platforms_flag(CLI::App* cmd, std::string& value);
+// The architectures `image` runs on (jobs::image_platforms with the build-image.sh record directory).
+jobs::ImagePlatforms image_platforms(const std::string& image, const std::string& flag);
 // Flags -> a TargetRequest (validates values; throws UsageError).
 jobs::TargetRequest target_request(const BenchmarkJobFlags& flags);
 

@@ -44,13 +44,13 @@ void add_cluster_command(CLI::App& app, GlobalOptions& global) {
     }
     std::cout << "Server   " << client->config().cluster.server << " (" << version << ")\n";
     std::cout << "You      " << who << "\n\n";
-    Table t{{"NODE", "READY", "ROLES", "VERSION", "CPU", "MEMORY", "GPU RESOURCES", "GPU LABELS"}, {}, {}};
+    Table t{{"NODE", "READY", "ROLES", "VERSION", "ARCH", "CPU", "MEMORY", "GPU RESOURCES", "GPU LABELS"}, {}, {}};
     for (auto& n : nodes) {
       std::string res, labels;
       for (auto& [k, v] : n.gpu_resources) res += (res.empty() ? "" : " ") + k + "=" + v;
       for (auto& [k, v] : n.gpu_labels) labels += (labels.empty() ? "" : " ") + k + "=" + v;
       t.rows.push_back({n.name, std::string(n.ready ? "yes" : "no") + (n.unschedulable ? ",cordoned" : ""),
-                        n.roles.empty() ? "-" : n.roles, n.kubelet_version, n.cpu, n.memory, res.empty() ? "-" : res,
+                        n.roles.empty() ? "-" : n.roles, n.kubelet_version, n.architecture.empty() ? "-" : n.architecture, n.cpu, n.memory, res.empty() ? "-" : res,
                         labels.empty() ? "-" : labels});
     }
     std::cout << t.render();

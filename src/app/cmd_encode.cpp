@@ -33,7 +33,7 @@ struct EncodeFlags {
   // --kube
   bool kube_mode = false;
   KubeFlags kube;
-  std::string volume, selector, pin_encoders, forbid_encoders, pin_nodes, forbid_nodes;
+  std::string volume, selector, pin_encoders, forbid_encoders, pin_nodes, forbid_nodes, image_platforms;
   double max_age_hours = 24 * 7;
   bool refresh = false;
   encode::KubeEncodeRequest kube_request;
@@ -58,6 +58,7 @@ encode::KubeEncodeRequest kube_request_of(EncodeFlags& f, const encode::EncodeRe
   k.policy.forbid_nodes = list_of(f.forbid_nodes);
   k.policy.allow_mixed = request.allow_mixed;
   k.probe.selector = jobs::parse_selector(f.selector);
+  k.probe.platforms = image_platforms(k.probe.image, f.image_platforms);
   k.probe.max_age = std::chrono::seconds(static_cast<long>(f.max_age_hours * 3600));
   k.probe.refresh = f.refresh;
   if (k.lease_seconds < 2) throw UsageError("--lease-seconds must be at least 2");
@@ -152,6 +153,8 @@ void add_encode_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--image", k.probe.image, "Container image with kubench and ffmpeg (default " + default_image() + ")")->group(kube_group);
   k.probe.image = default_image();
   cmd->add_option("--image-pull-policy", k.probe.image_pull_policy, "Always|IfNotPresent|Never (default IfNotPresent)")->group(kube_group);
+  add_image_platforms_flag(cmd, f->image_platforms);
+  cmd->get_option("--image-platforms")->group(kube_group);
   cmd->add_option("--run-id", k.run_id, "Names and labels the run's objects (default encode-<time>)")->group(kube_group);
   cmd->add_option("--selector", f->selector, "Only nodes with these labels: key=value[,key=value]")->group(kube_group);
   cmd->add_option("--pin-encoder", f->pin_encoders, "Only these encoders (e.g. hevc_nvenc,libx265)")->group(kube_group);

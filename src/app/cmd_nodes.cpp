@@ -26,7 +26,8 @@ namespace {
 
 struct NodesFlags {
   bool local = false, no_4k = false, no_session_test = false, quiet = false, result_frame = false, refresh = false, label = false, keep = false;
-  std::string encoders, ffmpeg, device, format = "table", selector, image = default_image(), image_pull_policy = "IfNotPresent";
+  std::string encoders, ffmpeg, device, format = "table", selector, image = default_image(), image_pull_policy = "IfNotPresent",
+              image_platforms;
   double probe_seconds = 3, max_age_hours = 24 * 7, schedule_timeout = 120;
   KubeFlags kube;
 };
@@ -81,6 +82,7 @@ void probe_cluster(const NodesFlags& f, OutputFormat format, GlobalOptions& glob
   o.selector = jobs::parse_selector(f.selector);
   o.image = f.image;
   o.image_pull_policy = f.image_pull_policy;
+  o.platforms = image_platforms(f.image, f.image_platforms);
   o.probe_seconds = f.probe_seconds;
   o.measure_4k = !f.no_4k;
   for (auto& e : split(f.encoders, ','))
@@ -144,6 +146,7 @@ void add_nodes_command(CLI::App& app, GlobalOptions& global) {
   probe->add_flag("--label", f->label, "Write kubench.io/encoder.NAME=true labels on the nodes (and remove ours that no longer hold)");
   probe->add_option("--image", f->image, "Image of the probe Jobs (default " + default_image() + ")");
   probe->add_option("--image-pull-policy", f->image_pull_policy, "Always|IfNotPresent|Never (default IfNotPresent)");
+  add_image_platforms_flag(probe, f->image_platforms);
   probe->add_option("--schedule-timeout", f->schedule_timeout, "Seconds a probe pod may stay unschedulable (default 120)");
   probe->add_flag("--keep", f->keep, "Keep the probe Jobs and pods afterwards");
   probe->add_option("-o,--output", f->format, "table|json|csv");

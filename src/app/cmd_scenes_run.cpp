@@ -31,6 +31,7 @@ struct RunFlags {
   std::string job_mode = "auto";
   std::string image = default_image();
   std::string image_pull_policy = "IfNotPresent";
+  std::string image_platforms;
   std::string run_id;
   std::string selector;
   bool one_per_node = false;
@@ -42,14 +43,21 @@ struct RunFlags {
   double cleanup_timeout = 120;
 };
 
-// Ready, schedulable nodes that match the selector: the default number of shards.
-int usable_nodes(kube::Client& client, const std::map<std::string, std::string>& selector) {
+// Ready, schedulable nodes that match the selector and whose architecture the image has: the
+// default number of shards. `left_out` gets why each other matching node cannot run the image.
+int usable_nodes(kube::Client& client, const jobs::SceneJobSpec& spec, const jobs::ImagePlatforms& platforms,
+                 std::vector<std::string>& left_out) {
   if (!client.can_i({"list", "", "nodes", "", ""})) return 0;
   int n = 0;
   const auto nodes = client.list(kube::resources::nodes, "");  // (not a temporary: the loop would dangle)
   for (auto& item : nodes["items"]) {
     auto node = kube::node_inventory(item);
-    n += node.ready && !node.unschedulable && jobs::matches(node, selector);
+    if (!node.ready || node.unschedulable || !jobs::matches(node, spec.node_selector)) continue;
+    if (auto why = jobs::arch_exclusion(node, spec.image, platforms); !why.empty()) {
+      left_out.push_back("left out: " + why);
+      continue;
+    }
+    ++n;
   }
   return n;
 }
@@ -88,13 +96,19 @@ void run(RunFlags& f, GlobalOptions& global) {
   spec.cpu_request = f.cpu;
   spec.memory_limit = f.memory_limit;
   spec.active_deadline_seconds = f.deadline_seconds;
+  const auto platforms = image_platforms(f.image, f.image_platforms);
+  spec.architectures = platforms.architectures;
   jobs::validate(spec);
 
   auto client = connect(f.kube);
   const std::string server = client->config().cluster.server;
   const auto version = client->server_version();  // the reachability check: one line, exit 2
   spec.namespace_name = client->config().namespace_name.empty() ? "default" : client->config().namespace_name;
-  spec.shards = f.shards > 0 ? f.shards : std::max(1, usable_nodes(*client, spec.node_selector));
+  std::vector<std::string> left_out;
+  const int usable = usable_nodes(*client, spec, platforms, left_out);
+  if (usable == 0 && !left_out.empty())
+    throw UsageError("no Ready node can run " + spec.image + ": " + left_out.front().substr(10) + " (--image-platforms, or build the image for them)");
+  spec.shards = f.shards > 0 ? f.shards : std::max(1, usable);
   if (f.job_mode == "per-shard") {
     spec.mode = jobs::SceneJobMode::per_shard;
   } else {
@@ -106,6 +120,7 @@ void run(RunFlags& f, GlobalOptions& global) {
   }
 
   ProgressLine line;
+  for (auto& why : left_out) line.finish(why);
   line.finish("Run " + spec.run_id + " on " + server + " (" + version + "), namespace " + spec.namespace_name + ": " +
               std::to_string(spec.videos.size()) + (spec.videos.size() == 1 ? " video" : " videos") + " in " + std::to_string(spec.shards) +
               " shards, " + (spec.mode == jobs::SceneJobMode::indexed ? "one Indexed Job" : "one Job per shard") + ", volume " +
@@ -150,6 +165,7 @@ void add_scenes_run_command(CLI::App* scenes, GlobalOptions& global) {
   cmd->add_option("--job-mode", f->job_mode, "auto (one Indexed Job where the server has them, else a Job per shard), indexed, per-shard");
   cmd->add_option("--image", f->image, "Container image with kubench (default " + default_image() + ")");
   cmd->add_option("--image-pull-policy", f->image_pull_policy, "Always|IfNotPresent|Never (default IfNotPresent)");
+  add_image_platforms_flag(cmd, f->image_platforms);
   cmd->add_option("--run-id", f->run_id, "Names the Jobs and labels everything (default scenes-<time>)");
   cmd->add_option("--selector", f->selector, "Only nodes with these labels: key=value[,key=value]");
   cmd->add_flag("--one-per-node", f->one_per_node, "At most one shard per node (required anti-affinity; default: preferred)");

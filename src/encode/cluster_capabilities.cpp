@@ -19,11 +19,17 @@ ClusterCapabilities cluster_capabilities(kube::Client& client, const std::string
   const auto listed = client.list(kube::resources::nodes, "");  // not a temporary: the loop would dangle
   for (auto& item : listed["items"]) {
     auto node = kube::node_inventory(item);
-    if (node.ready && !node.unschedulable && jobs::matches(node, o.selector)) {
-      names.push_back(node.name);
-      out.nodes.push_back(std::move(node));
+    if (!node.ready || node.unschedulable || !jobs::matches(node, o.selector)) continue;
+    if (auto why = jobs::arch_exclusion(node, o.image, o.platforms); !why.empty()) {
+      out.left_out.push_back(why);
+      if (events.note) events.note("left out: " + why);
+      continue;
     }
+    names.push_back(node.name);
+    out.nodes.push_back(std::move(node));
   }
+  if (out.nodes.empty() && !out.left_out.empty())
+    throw UsageError("no Ready node can run " + o.image + ": " + out.left_out.front() + " (--image-platforms, or build the image for them)");
   if (out.nodes.empty()) {
     std::string selector;
     for (auto& [key, value] : o.selector) selector += (selector.empty() ? "" : ",") + key + "=" + value;
@@ -38,6 +44,7 @@ ClusterCapabilities cluster_capabilities(kube::Client& client, const std::string
   spec.namespace_name = ns;
   spec.image = o.image;
   spec.image_pull_policy = o.image_pull_policy;
+  spec.architectures = o.platforms.architectures;
   for (auto& n : out.nodes)
     if (std::find(todo.begin(), todo.end(), n.name) != todo.end()) spec.nodes.push_back(n);
   spec.probe_seconds = o.probe_seconds;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "jobs/image_platforms.h"
 #include "kube/client.h"
 #include "kube/node_inventory.h"
 #include "route/capability_matrix.h"
@@ -18,6 +19,7 @@ namespace kb::encode {
 struct ClusterProbeOptions {
   std::map<std::string, std::string> selector;
   std::string image, image_pull_policy = "IfNotPresent";
+  jobs::ImagePlatforms platforms;     // nodes of other architectures are left out, and named
   double probe_seconds = 3;
   bool measure_4k = true;
   std::vector<std::string> encoders;  // empty: all
@@ -33,14 +35,16 @@ struct ClusterProbeEvents {
 };
 
 struct ClusterCapabilities {
-  std::vector<kube::NodeInventory> nodes;  // the nodes asked about
+  std::vector<kube::NodeInventory> nodes;  // the nodes asked about (whose architecture the image has)
+  std::vector<std::string> left_out;       // why each other matching node cannot run the image
   route::CapabilityMatrix matrix;          // the whole merged cache
   std::vector<std::string> probed;         // nodes measured now
   std::vector<std::string> failed;         // "node: why" for probes that failed
   int exit_code = 0;                       // the worst failed probe's (jobs::RunReport)
 };
 
-// UsageError when no node qualifies; Interrupted on Ctrl-C.
+// UsageError when no node qualifies; Interrupted on Ctrl-C. Each node left out for its architecture
+// is also told through events.note.
 ClusterCapabilities cluster_capabilities(kube::Client& client, const std::string& ns, const ClusterProbeOptions& options,
                                          const ClusterProbeEvents& events);
 

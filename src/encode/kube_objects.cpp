@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "jobs/benchmark_spec.h"
+#include "jobs/image_platforms.h"
 #include "jobs/job_render.h"
 
 namespace kb::encode {
@@ -43,6 +44,7 @@ json deployment(const KubeEncodeSpec& spec, const std::string& name, const std::
               {"containers", json::array({container})},
               {"volumes", volumes},
               {"tolerations", jobs::control_plane_tolerations()}};
+  if (!spec.architectures.empty()) jobs::require_architectures(pod, spec.architectures);
   return {{"apiVersion", "apps/v1"},
           {"kind", "Deployment"},
           {"metadata", metadata(spec, name, component)},
@@ -77,6 +79,7 @@ json stage_job(const KubeEncodeSpec& spec, const std::string& name, const std::s
               {"volumes", json::array({jobs::volume_json(spec.volume)})},
               {"tolerations", jobs::control_plane_tolerations()}};
   if (!spec.join_node.empty()) pod["nodeSelector"] = {{"kubernetes.io/hostname", spec.join_node}};
+  if (!spec.architectures.empty()) jobs::require_architectures(pod, spec.architectures);
   return {{"apiVersion", "batch/v1"},
           {"kind", "Job"},
           {"metadata", {{"name", name}, {"namespace", spec.namespace_name}, {"labels", l}}},

@@ -25,6 +25,7 @@ inline constexpr int kBrokerPort = 8080;
 
 struct KubeEncodeSpec {
   std::string run_id, namespace_name, image, image_pull_policy = "IfNotPresent";
+  std::vector<std::string> architectures;  // the image's: every pod requires kubernetes.io/arch In these
   jobs::SceneVolume volume;
   nlohmann::json request;      // request_to_json(), its paths under /data
   std::string work_dir;        // under /data

@@ -316,6 +316,7 @@ json run_encode_on_kube(kube::Client& client, const KubeEncodeRequest& r, const 
   spec.namespace_name = client.config().namespace_name.empty() ? "default" : client.config().namespace_name;
   spec.image = r.probe.image;
   spec.image_pull_policy = r.probe.image_pull_policy;
+  spec.architectures = r.probe.platforms.architectures;
   spec.volume = r.volume;
   spec.work_dir = pod.work_dir.string();
   spec.lease_seconds = r.lease_seconds;

@@ -37,6 +37,7 @@ struct BenchmarkJobSpec {
 
   std::string node;                                // exact node name ("" = any that matches)
   std::map<std::string, std::string> node_selector;
+  std::vector<std::string> architectures;          // the image's (kubernetes.io/arch In ...); empty: any
 
   std::string profile = "quick";        // generated clip length
   std::string clips = "generated";      // generated | official

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/output.h"
 #include "core/text.h"
+#include "jobs/image_platforms.h"
 
 namespace kb::jobs {
 
@@ -188,6 +189,7 @@ json render_job(const BenchmarkJobSpec& spec) {
                           {{"nodeSelectorTerms",
                             json::array({{{"matchFields", json::array({{{"key", "metadata.name"}, {"operator", "In"}, {"values", json::array({spec.node})}}})}}})}}}}}};
   if (!spec.node_selector.empty()) pod["nodeSelector"] = spec.node_selector;
+  if (!spec.architectures.empty()) require_architectures(pod, spec.architectures);
 
   json labels = job_labels(spec);
   return {{"apiVersion", "batch/v1"},

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "jobs/image_platforms.h"
 #include "jobs/job_render.h"
 
 namespace kb::jobs {
@@ -46,6 +47,7 @@ json probe_job(const NodeProbeJobSpec& spec, size_t i) {
               {"nodeSelector", {{"kubernetes.io/hostname", node.name}}},
               {"containers", json::array({container})},
               {"tolerations", control_plane_tolerations()}};
+  if (!spec.architectures.empty()) require_architectures(pod, spec.architectures);
   return {{"apiVersion", "batch/v1"},
           {"kind", "Job"},
           {"metadata", {{"name", job_name(spec, i)}, {"namespace", spec.namespace_name}, {"labels", labels}}},

@@ -20,6 +20,7 @@ struct NodeProbeJobSpec {
   std::string image;
   std::string image_pull_policy = "IfNotPresent";
   std::vector<kube::NodeInventory> nodes;  // one Job each
+  std::vector<std::string> architectures;  // the image's (kubernetes.io/arch In ...); empty: any
   double probe_seconds = 3;
   bool measure_4k = true;
   std::vector<std::string> encoders;       // empty: the probe's default

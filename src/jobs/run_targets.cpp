@@ -41,6 +41,13 @@ std::string names(const std::vector<kube::NodeInventory>& nodes) {
   return out.empty() ? "none" : out;
 }
 
+// The notes that say why nodes were left out, for an error that no node is left: ": a; b".
+std::string reasons(const std::vector<std::string>& notes) {
+  std::string out;
+  for (auto& n : notes) out += (out.empty() ? ": " : "; ") + n;
+  return out;
+}
+
 }  // namespace
 
 std::vector<BenchmarkJobSpec> plan_targets(const TargetRequest& req, const std::optional<std::vector<kube::NodeInventory>>& nodes,
@@ -49,9 +56,15 @@ std::vector<BenchmarkJobSpec> plan_targets(const TargetRequest& req, const std::
   auto note = [&](const AccessChoice& c) {
     if (!c.note.empty()) notes.push_back(c.note);
   };
+  // Why the image cannot run on a node ("" when it can).
+  auto wrong_arch = [&](const kube::NodeInventory& n) {
+    return req.platforms.architectures.empty() ? std::string() : arch_exclusion(n, req.base.image, req.platforms);
+  };
+  BenchmarkJobSpec base = req.base;
+  base.architectures = req.platforms.architectures;
 
   if (!req.node.empty()) {
-    BenchmarkJobSpec spec = req.base;
+    BenchmarkJobSpec spec = base;
     spec.node = req.node;
     spec.node_selector = req.selector;
     const kube::NodeInventory* found = nullptr;
@@ -60,6 +73,7 @@ std::vector<BenchmarkJobSpec> plan_targets(const TargetRequest& req, const std::
         if (n.name == req.node) found = &n;
       if (!found) throw UsageError("node " + req.node + " does not exist (nodes: " + names(*nodes) + ")");
       if (!matches(*found, req.selector)) throw UsageError("node " + req.node + " does not match --selector");
+      if (auto why = wrong_arch(*found); !why.empty()) throw UsageError(why + ": build the image for it, or pick another node");
       if (!found->ready) notes.push_back("node " + req.node + " is not Ready: the pod may wait");
     }
     auto c = choose_access(req.access, found);
@@ -76,6 +90,10 @@ std::vector<BenchmarkJobSpec> plan_targets(const TargetRequest& req, const std::
         notes.push_back("skipping node " + n.name + (n.ready ? " (cordoned)" : " (not Ready)"));
         continue;
       }
+      if (auto why = wrong_arch(n); !why.empty()) {
+        notes.push_back("skipping: " + why);
+        continue;
+      }
       AccessChoice c;
       try {
         c = choose_access(req.access, &n);
@@ -84,26 +102,32 @@ std::vector<BenchmarkJobSpec> plan_targets(const TargetRequest& req, const std::
         continue;
       }
       note(c);
-      BenchmarkJobSpec spec = req.base;
+      BenchmarkJobSpec spec = base;
       spec.node = n.name;
       spec.case_name = n.name;
       spec.node_selector = req.selector;
       out.push_back(with_access(spec, c));
     }
-    if (out.empty()) throw UsageError("no node matches (nodes: " + names(*nodes) + ")");
+    if (out.empty()) throw UsageError("no node matches (nodes: " + names(*nodes) + ")" + reasons(notes));
     return out;
   }
 
   // Neither: the scheduler places the pod; with --accel auto, pick the family that the matching
   // nodes offer.
-  BenchmarkJobSpec spec = req.base;
+  BenchmarkJobSpec spec = base;
   spec.node_selector = req.selector;
   AccessChoice c;
   if (nodes) {
     std::vector<const kube::NodeInventory*> candidates;
-    for (auto& n : *nodes)
-      if (matches(n, req.selector) && n.ready && !n.unschedulable) candidates.push_back(&n);
-    if (candidates.empty()) throw UsageError("no Ready node matches (nodes: " + names(*nodes) + ")");
+    for (auto& n : *nodes) {
+      if (!matches(n, req.selector) || !n.ready || n.unschedulable) continue;
+      if (auto why = wrong_arch(n); !why.empty()) {
+        notes.push_back("left out: " + why);
+        continue;
+      }
+      candidates.push_back(&n);
+    }
+    if (candidates.empty()) throw UsageError("no Ready node matches (nodes: " + names(*nodes) + ")" + reasons(notes));
     // The first node that can serve the request; for --accel auto, one with a GPU if any has.
     std::optional<AccessChoice> chosen;
     for (auto* n : candidates) {

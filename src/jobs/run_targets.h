@@ -9,6 +9,7 @@
 
 #include "jobs/benchmark_spec.h"
 #include "jobs/gpu_access.h"
+#include "jobs/image_platforms.h"
 #include "kube/node_inventory.h"
 
 namespace kb::jobs {
@@ -19,6 +20,7 @@ struct TargetRequest {
   std::string node;                              // --node
   std::map<std::string, std::string> selector;   // --selector
   bool all_nodes = false;
+  ImagePlatforms platforms;  // the image's architectures (empty: no constraint)
 };
 
 // "a=b,c=d" -> map; throws UsageError for a malformed pair.
@@ -27,7 +29,8 @@ bool matches(const kube::NodeInventory& node, const std::map<std::string, std::s
 
 // `nodes` = nullopt when the user may not list nodes (then --node is taken on trust and
 // --all-nodes is refused). Throws UsageError for a node that does not exist, no matching node,
-// or an access request a node cannot serve. `notes` gets what was decided, for the user.
+// a node whose architecture the image lacks, or an access request a node cannot serve. `notes` gets
+// what was decided, for the user, and names each node left out for its architecture.
 std::vector<BenchmarkJobSpec> plan_targets(const TargetRequest& request,
                                            const std::optional<std::vector<kube::NodeInventory>>& nodes,
                                            std::vector<std::string>& notes);

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "jobs/image_platforms.h"
 #include "jobs/job_render.h"
 
 namespace kb::jobs {
@@ -104,6 +105,7 @@ json scene_job(const SceneJobSpec& spec, int shard) {  // shard < 0: the Indexed
               {"affinity", {{"podAntiAffinity", anti}}},
               {"tolerations", control_plane_tolerations()}};
   if (!spec.node_selector.empty()) pod["nodeSelector"] = spec.node_selector;
+  if (!spec.architectures.empty()) require_architectures(pod, spec.architectures);
   json job_spec = {{"backoffLimit", 0},
                    {"completions", indexed ? spec.shards : 1},
                    {"parallelism", indexed ? spec.shards : 1},

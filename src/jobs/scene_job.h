@@ -47,6 +47,7 @@ struct SceneJobSpec {
   SceneJobMode mode = SceneJobMode::per_shard;
   bool one_per_node = false;             // anti-affinity required instead of preferred
   std::map<std::string, std::string> node_selector;
+  std::vector<std::string> architectures;  // the image's (kubernetes.io/arch In ...); empty: any
   std::string cpu_request = "1";
   std::string memory_request = "256Mi";
   std::string memory_limit = "2Gi";

@@ -41,7 +41,10 @@ NodeInventory node_inventory(const nlohmann::json& node) {
     if (is_gpu_label(key)) n.gpu_labels[key] = text;
     n.labels[key] = text;
   }
-  n.kubelet_version = status.value("nodeInfo", nlohmann::json::object()).value("kubeletVersion", "");
+  const auto info = status.value("nodeInfo", nlohmann::json::object());
+  n.kubelet_version = info.value("kubeletVersion", "");
+  // The kubelet sets the label; nodeInfo says the same where a label was edited away.
+  n.architecture = n.labels.count("kubernetes.io/arch") ? n.labels["kubernetes.io/arch"] : info.value("architecture", "");
   const auto allocatable = status.value("allocatable", nlohmann::json::object());
   n.cpu = allocatable.value("cpu", "");
   n.memory = allocatable.value("memory", "");
@@ -52,7 +55,7 @@ NodeInventory node_inventory(const nlohmann::json& node) {
 
 nlohmann::json to_json(const NodeInventory& n) {
   return {{"name", n.name}, {"ready", n.ready}, {"unschedulable", n.unschedulable}, {"roles", n.roles},
-          {"kubelet_version", n.kubelet_version}, {"cpu", n.cpu}, {"memory", n.memory},
+          {"kubelet_version", n.kubelet_version}, {"architecture", n.architecture}, {"cpu", n.cpu}, {"memory", n.memory},
           {"gpu_resources", n.gpu_resources}, {"gpu_labels", n.gpu_labels}};
 }
 

@@ -14,6 +14,7 @@ struct NodeInventory {
   bool ready = false;
   std::string roles;  // "control-plane", "worker"...
   std::string kubelet_version;
+  std::string architecture;  // kubernetes.io/arch (the kubelet's GOARCH: amd64, arm64...), "" when unknown
   std::string cpu;     // allocatable
   std::string memory;  // allocatable
   std::map<std::string, std::string> gpu_resources;  // "nvidia.com/gpu" -> "4"

@@ -100,5 +100,23 @@ TEST(KubeObjects, TheStageJobsCarryTheRequestAndTheJoinRunsOnItsNode) {
   EXPECT_EQ(join.jobs[0]["spec"]["template"]["spec"]["volumes"][0]["name"], "data");
 }
 
+TEST(KubeObjects, EveryPodRequiresTheImagesArchitectures) {
+  auto s = spec();
+  s.architectures = {"amd64", "arm64"};
+  std::vector<json> pods;
+  for (auto& o : render_broker(s, "t"))
+    if (o["kind"] == "Deployment") pods.push_back(o["spec"]["template"]["spec"]);
+  for (auto& o : render_workers(s)) pods.push_back(o["spec"]["template"]["spec"]);
+  pods.push_back(prepare_run_options(s).jobs[0]["spec"]["template"]["spec"]);
+  pods.push_back(join_run_options(s).jobs[0]["spec"]["template"]["spec"]);
+  ASSERT_EQ(pods.size(), 5u);
+  const json wanted = {{"key", "kubernetes.io/arch"}, {"operator", "In"}, {"values", {"amd64", "arm64"}}};
+  for (auto& pod : pods)
+    EXPECT_EQ(pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchExpressions"][0], wanted)
+        << pod.dump();
+  // Without a list (a test's own image, say), no requirement.
+  EXPECT_FALSE(render_workers(spec())[0]["spec"]["template"]["spec"].contains("affinity"));
+}
+
 }  // namespace
 }  // namespace kb::encode

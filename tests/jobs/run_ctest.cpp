@@ -102,6 +102,20 @@ TEST_F(RunKube, UnknownNodeIsAnErrorBeforeAnythingIsCreated) {
   expect_nothing_left("t-node");
 }
 
+// The test node is amd64: an image said to have arm64 only leaves it out, named, and nothing is created.
+TEST_F(RunKube, ANodeOfAnArchitectureTheImageLacksIsNamedAndLeftOut) {
+  const auto node = env["KUBENCH_CLUSTER_NODE"];
+  auto r = test::run_kubench(run_args("t-arch", {"--accel", "cpu", "--all-nodes", "--image-platforms", "arm64"}), {}, 120);
+  EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("skipping: node " + node + " is amd64 and " + kImage + " has arm64 only (--image-platforms)"), std::string::npos)
+      << r.stderr_text;
+  expect_nothing_left("t-arch");
+  r = test::run_kubench(run_args("t-arch", {"--accel", "cpu", "--node", node, "--image-platforms", "arm64"}), {}, 120);
+  EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("node " + node + " is amd64"), std::string::npos) << r.stderr_text;
+  expect_nothing_left("t-arch");
+}
+
 TEST_F(RunKube, NativeSidecarOnAnOldServerIsRefused) {
   // 1.20 would drop the init container's restartPolicy and the sidecar would block the pod.
   auto r = test::run_kubench(run_args("t-native", {"--accel", "cpu", "--sidecar", "native"}), {}, 120);

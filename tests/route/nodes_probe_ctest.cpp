@@ -4,7 +4,11 @@
 // --refresh does; nothing is left behind.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "core/files.h"
 
 #include "support/cluster_admin.h"
 #include "support/kubench_process.h"
@@ -95,6 +99,28 @@ TEST_F(NodesProbeKube, ASelectorThatMatchesNothingIsRefused) {
   auto r = run_kubench(args({"--selector", "kubench.io/no-such-label=x"}), {}, 60);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.stderr_text.find("no Ready, schedulable node matches --selector"), std::string::npos) << r.stderr_text;
+}
+
+// The test image's index, recorded by scripts/build-image.sh (cluster_image), says amd64: the probe
+// Jobs above ran under that requirement. An image said to be arm64 only has no node here: refused
+// before any Job, the node named with its architecture.
+TEST_F(NodesProbeKube, NodesOfAnArchitectureTheImageLacksAreNamedNotProbed) {
+  const char* cache = std::getenv("KUBENCH_IMAGE_CACHE");
+  const std::filesystem::path record =
+      std::filesystem::path(cache && *cache ? cache : "/var/cache/kubench/images") / "platforms" / "kubench.local%2Fkubench%3Atest.json";
+  const auto index = json::parse(read_file(record));
+  ASSERT_EQ(index["manifests"].size(), 1u) << index.dump();
+  EXPECT_EQ(index["manifests"][0]["platform"]["architecture"], "amd64");
+
+  const auto nodes = admin->list(kube::resources::nodes, "");  // not a temporary: the loop would dangle
+  ASSERT_EQ(nodes["items"].size(), 1u);
+  const std::string node = nodes["items"][0]["metadata"]["name"];
+  EXPECT_EQ(nodes["items"][0]["metadata"]["labels"]["kubernetes.io/arch"], "amd64");
+  auto r = run_kubench(args({"--image-platforms", "linux/arm64/v8"}), {}, 60);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("node " + node + " is amd64 and " + kImage + " has arm64 only (--image-platforms)"), std::string::npos)
+      << r.stderr_text;
+  EXPECT_TRUE(admin->list(kube::resources::jobs, ns)["items"].empty());
 }
 
 }  // namespace
