@@ -60,7 +60,7 @@ same "scenes detect" <(scenes "$work/scenes-arm.out") <(scenes "$work/scenes-x86
 cuts="$(jq -c .cuts "$work/scenes-x86.out")"
 
 # 4. bench --accel cpu --profile quick: the same tests with the same frames on the same clips
-tests=(--tests h264_1080p_cpu,h264_1080p,hevc_8bit)
+tests=(--tests "h264_1080p_cpu,h264_1080p,hevc_8bit")
 [[ "$full" == --full ]] && tests=()
 cache="$work/cache"
 run bench-x86 "$x86" bench --accel cpu --profile quick --cache-dir "$cache" --results-dir "$work/results" --run-id x86 -o json "${tests[@]}"
