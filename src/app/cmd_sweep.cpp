@@ -203,6 +203,7 @@ void run_sweep(SweepRunFlags& f, GlobalOptions& global) {
     for (const auto& [context, server] : preflight.server)
       events.note("Sweep " + sweep.plan.name + ": " + std::to_string(sweep.to_run.size()) + " of " + std::to_string(sweep.plan.variants.size()) +
                   " variants on " + server + (context.empty() ? "" : " (context " + context + ")") + " → " + dir->path().string());
+    for (const auto& why : preflight.left_out) events.note("left out: " + why);
     for (const auto& [context, cause] : preflight.unreachable)
       spdlog::error("context {} is unreachable, its variants fail: {}", context.empty() ? "(current)" : context, cause);
     const auto outcome = jobs::run_sweep_on_kube(sweep.suite, sweep.plan, sweep.to_run, clusters, preflight, options, *dir, events);

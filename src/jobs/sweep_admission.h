@@ -22,7 +22,9 @@ ResourceList target_requests(const SweepTarget& target);
 // Why a node cannot run the target's pods ("" when it can): not Ready, cordoned, a nodeSelector
 // label it lacks, a required node affinity term it fails, a NoSchedule/NoExecute taint the
 // target does not tolerate.
-std::string node_mismatch(const nlohmann::json& node, const SweepTarget& target);
+// `architectures` (kubench's image's, for bench and infer workloads; empty: any) also rules out a node of
+// another kubernetes.io/arch.
+std::string node_mismatch(const nlohmann::json& node, const SweepTarget& target, const std::vector<std::string>& architectures = {});
 
 using kube::container_requests;
 using kube::node_capacity;

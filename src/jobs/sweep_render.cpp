@@ -8,6 +8,7 @@
 #include "core/files.h"
 #include "core/text.h"
 #include "jobs/benchmark_spec.h"
+#include "jobs/image_platforms.h"
 #include "jobs/job_render.h"
 #include "jobs/scene_job.h"
 
@@ -151,6 +152,10 @@ BenchmarkJobSpec bench_spec(const SweepSuite& suite, const SweepVariant& v, cons
 
 }  // namespace
 
+std::string kubench_image(const SweepSuite& suite, const SweepVariant& variant) {
+  return suite.workload_kind == "container" ? std::string() : workload_text(suite, variant, "image", "");
+}
+
 std::string variant_case(size_t index) { return "v" + std::to_string(index); }
 
 std::vector<json> render_sweep_setup(const SweepSuite& suite, const SweepPlacement& where) {
@@ -235,6 +240,7 @@ VariantJob render_variant_job(const SweepSuite& suite, const SweepVariant& varia
     out.power = spec.power;
   }
   place_on_target(pod, target, settings);
+  if (suite.workload_kind != "container" && !where.architectures.empty()) require_architectures(pod, where.architectures);
 
   out.job = {{"apiVersion", "batch/v1"},
              {"kind", "Job"},

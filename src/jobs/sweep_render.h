@@ -26,7 +26,11 @@ struct SweepPlacement {
   std::string namespace_name;
   bool own_namespace = true;    // created (and deleted) by the sweep
   long ttl_seconds = 3600;      // Jobs clean themselves up if kubench cannot
+  std::vector<std::string> architectures;  // kubench's image's (bench, infer): kubernetes.io/arch In these
 };
+
+// The image of a variant's kubench workload (bench, infer); "" for a container workload.
+std::string kubench_image(const SweepSuite& suite, const SweepVariant& variant);
 
 struct VariantJob {
   nlohmann::json job;

@@ -13,6 +13,7 @@
 #include "core/interrupt.h"
 #include "core/text.h"
 #include "core/utc_time.h"
+#include "jobs/image_platforms.h"
 #include "jobs/job_run.h"
 #include "jobs/sweep_admission.h"
 #include "jobs/sweep_render.h"
@@ -176,14 +177,37 @@ bool retry_can_fix(const std::string& failure_class) {
          failure_class == to_string(Outcome::unschedulable);
 }
 
+namespace {
+
+// The architectures every kubench image of the variants has (their intersection: a pod may only go
+// where its own image runs); empty for a container workload, whose image kubench knows nothing of.
+std::vector<std::string> sweep_architectures(const SweepSuite& suite, const SweepPlan& plan, const std::vector<size_t>& to_run) {
+  std::set<std::string> images;
+  for (size_t i : to_run)
+    if (auto image = kubench_image(suite, plan.variants[i]); !image.empty()) images.insert(image);
+  std::vector<std::string> out;
+  bool first = true;
+  for (const auto& image : images) {
+    const auto platforms = image_platforms(image, "", platform_record_dir());
+    if (first) out = platforms.architectures;
+    else std::erase_if(out, [&](const std::string& a) { return !platforms.allows(a); });
+    first = false;
+  }
+  return out;
+}
+
+}  // namespace
+
 SweepPreflight preflight_sweep(const SweepSuite& suite, const std::vector<size_t>& to_run, const SweepPlan& plan,
                                std::map<std::string, SweepCluster>& clusters, const SweepRunOptions& options) {
   SweepPreflight out;
+  out.architectures = sweep_architectures(suite, plan, to_run);
   // The inputs' size and every variant's Job ({{ param }}, images) are checked before anything is
   // created anywhere.
   SweepPlacement where;
   where.sweep_id = where.run_id = options.run_id;
   where.namespace_name = "preflight";
+  where.architectures = out.architectures;
   render_sweep_setup(suite, where);
   for (size_t i : to_run) render_variant_job(suite, plan.variants[i], i, 1, where);
   const auto groups = by_context(suite, plan, to_run);
@@ -232,7 +256,10 @@ SweepPreflight preflight_sweep(const SweepSuite& suite, const std::vector<size_t
       bool any = false;
       for (const auto& node : nodes) {
         const auto node_name = node["metadata"].value("name", "");
-        auto mismatch = node_mismatch(node, target);
+        auto mismatch = node_mismatch(node, target, out.architectures);
+        // A node that fits but for its architecture is named even when another node serves the target.
+        if (!mismatch.empty() && node_mismatch(node, target).empty())
+          out.left_out.push_back("target " + name + ": node " + node_name + " " + mismatch);
         if (mismatch.empty()) {
           const auto cap = node_capacity({node}, {}).front().allocatable;
           for (const auto& [res, milli] : wanted)
@@ -244,7 +271,7 @@ SweepPreflight preflight_sweep(const SweepSuite& suite, const std::vector<size_t
         }
         if (mismatch.empty()) {
           any = true;
-          break;
+          continue;
         }
         why += (why.empty() ? "" : "; ") + node_name + ": " + mismatch;
       }
@@ -349,6 +376,7 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
     where.own_namespace = options.namespace_name.empty();
     where.namespace_name = where.own_namespace ? dns_label("kubench-sweep-" + options.run_id) : options.namespace_name;
     where.ttl_seconds = options.ttl_seconds;
+    where.architectures = preflight.architectures;
 
     try {
       remove_leftovers(client, where, ev_note(cr));
@@ -415,7 +443,7 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
       for (const auto& name : targets) {
         auto& eligible = in.target_nodes[name];
         for (const auto& n : nodes)
-          if (node_mismatch(n, find_target(suite, name)).empty()) eligible.push_back(n["metadata"].value("name", ""));
+          if (node_mismatch(n, find_target(suite, name), preflight.architectures).empty()) eligible.push_back(n["metadata"].value("name", ""));
       }
       // The sweep's own pods that hold no node yet.
       std::set<std::string> bound;

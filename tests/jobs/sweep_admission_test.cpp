@@ -65,6 +65,17 @@ TEST(NodeMismatch, SelectorAffinityTaintsReadyAndCordon) {
   EXPECT_EQ(node_mismatch(n, t), "fails the required node affinity");
 }
 
+// kubench's image (bench, infer workloads) runs only on its architectures.
+TEST(NodeMismatch, AnArchitectureTheImageLacks) {
+  SweepTarget t;
+  const auto pi = node("pi4", {{"kubernetes.io/arch", "arm64"}}, json::object());
+  EXPECT_EQ(node_mismatch(pi, t), "");  // a container workload: kubench knows nothing of its image
+  EXPECT_EQ(node_mismatch(pi, t, {"amd64"}), "is arm64 and the image has amd64 only");
+  EXPECT_EQ(node_mismatch(pi, t, {"amd64", "arm64"}), "");
+  EXPECT_EQ(node_mismatch(node("old", json::object(), json::object()), t, {"amd64"}),
+            "is of no stated architecture and the image has amd64 only");
+}
+
 
 AdmissionInput two_gpu_node() {
   AdmissionInput in;

@@ -140,6 +140,32 @@ workload:
   EXPECT_EQ(vj.job["spec"]["template"]["spec"]["serviceAccountName"], kSweepServiceAccount);
 }
 
+// kubench's image goes only to its architectures, beside the target's own affinity; a container
+// workload's image is the user's, and its placement too.
+TEST(SweepRender, KubenchsImageKeepsToItsArchitectures) {
+  const std::string yaml = R"(schema: kubench/sweep/v1
+targets:
+  edge: {affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [a]}]}]}}}}
+matrix: {accel: [cpu]}
+workload:
+  bench: {image: "kubench:dev", accel: "{{ accel }}"}
+)";
+  const auto suite = parse_sweep_suite(yaml, "suite.yaml");
+  auto where = placement();
+  where.architectures = {"amd64"};
+  const auto vj = render_variant_job(suite, expand_sweep(suite)[0], 0, 1, where);
+  const auto term = vj.job["spec"]["template"]["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0];
+  ASSERT_EQ(term["matchExpressions"].size(), 2u) << term.dump();
+  EXPECT_EQ(term["matchExpressions"][0]["key"], "zone");
+  EXPECT_EQ(term["matchExpressions"][1], (json{{"key", "kubernetes.io/arch"}, {"operator", "In"}, {"values", {"amd64"}}}));
+  EXPECT_EQ(kubench_image(suite, expand_sweep(suite)[0]), "kubench:dev");
+
+  const auto container_suite = parse_sweep_suite(kSuite, "suite.yaml");
+  const auto cj = render_variant_job(container_suite, expand_sweep(container_suite)[0], 0, 1, where);
+  EXPECT_EQ(cj.job.dump().find("kubernetes.io/arch"), std::string::npos);
+  EXPECT_EQ(kubench_image(container_suite, expand_sweep(container_suite)[0]), "");
+}
+
 TEST(SweepRender, SetupHasADenyAllPolicyOnlyForNetworkNone) {
   auto suite = parse_sweep_suite(kSuite, "suite.yaml");
   auto setup = render_sweep_setup(suite, placement());
