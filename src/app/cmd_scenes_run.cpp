@@ -54,7 +54,7 @@ int usable_nodes(kube::Client& client, const jobs::SceneJobSpec& spec, const job
     auto node = kube::node_inventory(item);
     if (!node.ready || node.unschedulable || !jobs::matches(node, spec.node_selector)) continue;
     if (auto why = jobs::arch_exclusion(node, spec.image, platforms); !why.empty()) {
-      left_out.push_back("left out: " + why);
+      left_out.push_back(why);
       continue;
     }
     ++n;
@@ -107,7 +107,7 @@ void run(RunFlags& f, GlobalOptions& global) {
   std::vector<std::string> left_out;
   const int usable = usable_nodes(*client, spec, platforms, left_out);
   if (usable == 0 && !left_out.empty())
-    throw UsageError("no Ready node can run " + spec.image + ": " + left_out.front().substr(10) + " (--image-platforms, or build the image for them)");
+    throw UsageError("no Ready node can run " + spec.image + ": " + left_out.front() + " (--image-platforms, or build the image for them)");
   spec.shards = f.shards > 0 ? f.shards : std::max(1, usable);
   if (f.job_mode == "per-shard") {
     spec.mode = jobs::SceneJobMode::per_shard;
@@ -120,7 +120,7 @@ void run(RunFlags& f, GlobalOptions& global) {
   }
 
   ProgressLine line;
-  for (auto& why : left_out) line.finish(why);
+  for (auto& why : left_out) line.finish("left out: " + why);
   line.finish("Run " + spec.run_id + " on " + server + " (" + version + "), namespace " + spec.namespace_name + ": " +
               std::to_string(spec.videos.size()) + (spec.videos.size() == 1 ? " video" : " videos") + " in " + std::to_string(spec.shards) +
               " shards, " + (spec.mode == jobs::SceneJobMode::indexed ? "one Indexed Job" : "one Job per shard") + ", volume " +

@@ -58,7 +58,14 @@ ResourceList target_requests(const SweepTarget& target) {
   return pod_requests({{"containers", json::array({container})}});
 }
 
-std::string node_mismatch(const json& node, const SweepTarget& target, const std::vector<std::string>& architectures) {
+std::string arch_mismatch(const json& node, const ImagePlatforms& platforms) {
+  if (platforms.architectures.empty()) return "";
+  const auto arch = kube::node_architecture(node);
+  if (platforms.allows(arch)) return "";
+  return "is " + (arch.empty() ? std::string("of no stated architecture") : arch) + " and the image has " + platforms.list() + " only";
+}
+
+std::string node_mismatch(const json& node, const SweepTarget& target) {
   const auto meta = node.value("metadata", json::object());
   std::map<std::string, std::string> labels;
   const auto label_object = meta.value("labels", json::object());  // items() would dangle on a temporary
@@ -68,14 +75,6 @@ std::string node_mismatch(const json& node, const SweepTarget& target, const std
     if (c.value("type", "") == "Ready") ready = c.value("status", "") == "True";
   if (!ready) return "not Ready";
   if (node.value("spec", json::object()).value("unschedulable", false)) return "cordoned";
-  if (!architectures.empty()) {
-    const auto arch = kube::node_inventory(node).architecture;
-    if (std::find(architectures.begin(), architectures.end(), arch) == architectures.end()) {
-      std::string list;
-      for (auto& a : architectures) list += (list.empty() ? "" : ", ") + a;
-      return "is " + (arch.empty() ? std::string("of no stated architecture") : arch) + " and the image has " + list + " only";
-    }
-  }
   for (const auto& [k, v] : target.node_selector) {
     auto it = labels.find(k);
     if (it == labels.end()) return "no label " + k;

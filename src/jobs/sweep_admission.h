@@ -12,6 +12,7 @@
 
 #include "core/quantity.h"
 #include "kube/pod_resources.h"
+#include "jobs/image_platforms.h"
 #include "jobs/sweep_suite.h"
 
 namespace kb::jobs {
@@ -22,9 +23,10 @@ ResourceList target_requests(const SweepTarget& target);
 // Why a node cannot run the target's pods ("" when it can): not Ready, cordoned, a nodeSelector
 // label it lacks, a required node affinity term it fails, a NoSchedule/NoExecute taint the
 // target does not tolerate.
-// `architectures` (kubench's image's, for bench and infer workloads; empty: any) also rules out a node of
-// another kubernetes.io/arch.
-std::string node_mismatch(const nlohmann::json& node, const SweepTarget& target, const std::vector<std::string>& architectures = {});
+std::string node_mismatch(const nlohmann::json& node, const SweepTarget& target);
+// Why kubench's image (bench, infer workloads) cannot run on `node`: "is arm64 and the image has amd64
+// only"; "" when it can or `platforms` names none (a container workload's image is unknown).
+std::string arch_mismatch(const nlohmann::json& node, const ImagePlatforms& platforms);
 
 using kube::container_requests;
 using kube::node_capacity;

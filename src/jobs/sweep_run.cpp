@@ -181,16 +181,16 @@ namespace {
 
 // The architectures every kubench image of the variants has (their intersection: a pod may only go
 // where its own image runs); empty for a container workload, whose image kubench knows nothing of.
-std::vector<std::string> sweep_architectures(const SweepSuite& suite, const SweepPlan& plan, const std::vector<size_t>& to_run) {
+ImagePlatforms sweep_platforms(const SweepSuite& suite, const SweepPlan& plan, const std::vector<size_t>& to_run) {
   std::set<std::string> images;
   for (size_t i : to_run)
     if (auto image = kubench_image(suite, plan.variants[i]); !image.empty()) images.insert(image);
-  std::vector<std::string> out;
+  ImagePlatforms out;
   bool first = true;
   for (const auto& image : images) {
     const auto platforms = image_platforms(image, "", platform_record_dir());
-    if (first) out = platforms.architectures;
-    else std::erase_if(out, [&](const std::string& a) { return !platforms.allows(a); });
+    if (first) out.architectures = platforms.architectures;
+    else std::erase_if(out.architectures, [&](const std::string& a) { return !platforms.allows(a); });
     first = false;
   }
   return out;
@@ -201,13 +201,13 @@ std::vector<std::string> sweep_architectures(const SweepSuite& suite, const Swee
 SweepPreflight preflight_sweep(const SweepSuite& suite, const std::vector<size_t>& to_run, const SweepPlan& plan,
                                std::map<std::string, SweepCluster>& clusters, const SweepRunOptions& options) {
   SweepPreflight out;
-  out.architectures = sweep_architectures(suite, plan, to_run);
+  out.platforms = sweep_platforms(suite, plan, to_run);
   // The inputs' size and every variant's Job ({{ param }}, images) are checked before anything is
   // created anywhere.
   SweepPlacement where;
   where.sweep_id = where.run_id = options.run_id;
   where.namespace_name = "preflight";
-  where.architectures = out.architectures;
+  where.architectures = out.platforms.architectures;
   render_sweep_setup(suite, where);
   for (size_t i : to_run) render_variant_job(suite, plan.variants[i], i, 1, where);
   const auto groups = by_context(suite, plan, to_run);
@@ -256,10 +256,12 @@ SweepPreflight preflight_sweep(const SweepSuite& suite, const std::vector<size_t
       bool any = false;
       for (const auto& node : nodes) {
         const auto node_name = node["metadata"].value("name", "");
-        auto mismatch = node_mismatch(node, target, out.architectures);
-        // A node that fits but for its architecture is named even when another node serves the target.
-        if (!mismatch.empty() && node_mismatch(node, target).empty())
-          out.left_out.push_back("target " + name + ": node " + node_name + " " + mismatch);
+        auto mismatch = node_mismatch(node, target);
+        if (mismatch.empty()) {
+          mismatch = arch_mismatch(node, out.platforms);
+          // A node that fits but for its architecture is named even when another node serves the target.
+          if (!mismatch.empty()) out.left_out.push_back("target " + name + ": node " + node_name + " " + mismatch);
+        }
         if (mismatch.empty()) {
           const auto cap = node_capacity({node}, {}).front().allocatable;
           for (const auto& [res, milli] : wanted)
@@ -376,7 +378,7 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
     where.own_namespace = options.namespace_name.empty();
     where.namespace_name = where.own_namespace ? dns_label("kubench-sweep-" + options.run_id) : options.namespace_name;
     where.ttl_seconds = options.ttl_seconds;
-    where.architectures = preflight.architectures;
+    where.architectures = preflight.platforms.architectures;
 
     try {
       remove_leftovers(client, where, ev_note(cr));
@@ -443,7 +445,8 @@ SweepOutcome run_sweep_on_kube(const SweepSuite& suite, const SweepPlan& plan, c
       for (const auto& name : targets) {
         auto& eligible = in.target_nodes[name];
         for (const auto& n : nodes)
-          if (node_mismatch(n, find_target(suite, name), preflight.architectures).empty()) eligible.push_back(n["metadata"].value("name", ""));
+          if (node_mismatch(n, find_target(suite, name)).empty() && arch_mismatch(n, preflight.platforms).empty())
+            eligible.push_back(n["metadata"].value("name", ""));
       }
       // The sweep's own pods that hold no node yet.
       std::set<std::string> bound;

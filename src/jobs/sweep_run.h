@@ -40,7 +40,7 @@ struct SweepRunOptions {
 struct SweepPreflight {
   std::map<std::string, std::string> unreachable;  // context → cause
   std::map<std::string, std::string> server;       // context → "https://… (v1.20.15)"
-  std::vector<std::string> architectures;          // kubench's image's, for bench and infer workloads (empty: any)
+  ImagePlatforms platforms;                        // kubench's image's, for bench and infer workloads (none: any)
   std::vector<std::string> left_out;               // "target T: node N is arm64 and the image has amd64 only"
 };
 

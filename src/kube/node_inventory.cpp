@@ -43,14 +43,21 @@ NodeInventory node_inventory(const nlohmann::json& node) {
   }
   const auto info = status.value("nodeInfo", nlohmann::json::object());
   n.kubelet_version = info.value("kubeletVersion", "");
-  // The kubelet sets the label; nodeInfo says the same where a label was edited away.
-  n.architecture = n.labels.count("kubernetes.io/arch") ? n.labels["kubernetes.io/arch"] : info.value("architecture", "");
+  n.architecture = node_architecture(node);
   const auto allocatable = status.value("allocatable", nlohmann::json::object());
   n.cpu = allocatable.value("cpu", "");
   n.memory = allocatable.value("memory", "");
   for (auto& [key, value] : allocatable.items())
     if (is_gpu_resource(key)) n.gpu_resources[key] = value.is_string() ? value.get<std::string>() : value.dump();
   return n;
+}
+
+std::string node_architecture(const nlohmann::json& node) {
+  // The kubelet sets the label; nodeInfo says the same where a label was edited away.
+  const nlohmann::json::json_pointer label("/metadata/labels/kubernetes.io~1arch"), info("/status/nodeInfo/architecture");
+  if (node.contains(label) && node[label].is_string()) return node[label].get<std::string>();
+  if (node.contains(info) && node[info].is_string()) return node[info].get<std::string>();
+  return "";
 }
 
 nlohmann::json to_json(const NodeInventory& n) {

@@ -28,6 +28,8 @@ struct NodeInventory {
 bool is_gpu_resource(const std::string& name);
 bool is_gpu_label(const std::string& name);
 NodeInventory node_inventory(const nlohmann::json& node);
+// kubernetes.io/arch (the kubelet sets it), else status.nodeInfo.architecture; "" when neither says.
+std::string node_architecture(const nlohmann::json& node);
 nlohmann::json to_json(const NodeInventory& n);
 
 }  // namespace kb::kube

@@ -69,10 +69,11 @@ TEST(NodeMismatch, SelectorAffinityTaintsReadyAndCordon) {
 TEST(NodeMismatch, AnArchitectureTheImageLacks) {
   SweepTarget t;
   const auto pi = node("pi4", {{"kubernetes.io/arch", "arm64"}}, json::object());
-  EXPECT_EQ(node_mismatch(pi, t), "");  // a container workload: kubench knows nothing of its image
-  EXPECT_EQ(node_mismatch(pi, t, {"amd64"}), "is arm64 and the image has amd64 only");
-  EXPECT_EQ(node_mismatch(pi, t, {"amd64", "arm64"}), "");
-  EXPECT_EQ(node_mismatch(node("old", json::object(), json::object()), t, {"amd64"}),
+  EXPECT_EQ(node_mismatch(pi, t), "");
+  EXPECT_EQ(arch_mismatch(pi, {}), "");  // a container workload: kubench knows nothing of its image
+  EXPECT_EQ(arch_mismatch(pi, {{"amd64"}, ""}), "is arm64 and the image has amd64 only");
+  EXPECT_EQ(arch_mismatch(pi, {{"amd64", "arm64"}, ""}), "");
+  EXPECT_EQ(arch_mismatch(node("old", json::object(), json::object()), {{"amd64"}, ""}),
             "is of no stated architecture and the image has amd64 only");
 }
 
