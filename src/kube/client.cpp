@@ -411,6 +411,7 @@ void Client::follow_log(const std::string& ns, const std::string& pod, const Log
 
   bool stop = false;
   int failures = 0;
+  int not_on_kubelet_yet = 0;
   while (!stop) {
     if (interrupted()) throw Interrupted();
     if (o.cancel && o.cancel->load()) return;
@@ -443,6 +444,12 @@ void Client::follow_log(const std::string& ns, const std::string& pod, const Log
     if (resp.status == 400 && (resp.body.find("waiting to start") != std::string::npos ||
                                resp.body.find("ContainerCreating") != std::string::npos ||
                                resp.body.find("PodInitializing") != std::string::npos)) {
+      sleep_unless_interrupted(std::chrono::milliseconds(250));
+      continue;
+    }
+    // Just after binding, the kubelet may not have taken the pod in yet and answers 404 for a
+    // pod the API server has: wait for it, while the pod is still there (bounded: ~30 s).
+    if (resp.status == 404 && ++not_on_kubelet_yet <= 120 && get_if_exists(resources::pods, ns, pod)) {
       sleep_unless_interrupted(std::chrono::milliseconds(250));
       continue;
     }

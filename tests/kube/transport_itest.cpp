@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "core/http_client.h"
 #include "kube/api_error.h"
@@ -90,6 +92,36 @@ TEST(Transport, RateLimiterHoldsTheRequestRate) {
   double span = log[20]["time"].get<double>() - log[0]["time"].get<double>();
   EXPECT_GE(span, 0.95) << "requests went faster than --qps";
   EXPECT_GT(t.stats().throttled, 0);
+}
+
+TEST(ClientLog, FollowWaitsWhileTheKubeletDoesNotKnowThePodYet) {
+  // Right after binding the API server has the pod but its kubelet answers 404 for the log.
+  test::TempDir dir;
+  test::FixtureServer server("throttling_server.py", {"--throttle", "0", "--log-not-found", "3"}, dir);
+  Client client(std::make_shared<Transport>(plain(server.url())));
+  std::vector<std::string> lines;
+  client.follow_log("ns", "p", {"main", "", false}, [&](std::string_view l) {
+    lines.emplace_back(l);
+    return true;
+  });
+  // Each line once, though the final read after the container ended sends them again.
+  EXPECT_EQ(lines, (std::vector<std::string>{"line 1", "line 2"}));
+  int log_requests = 0;
+  for (auto& r : requests(server)) log_requests += r["path"].get<std::string>().find("/pods/p/log") != std::string::npos;
+  EXPECT_EQ(log_requests, 5);  // three 404s, the stream, the final read
+}
+
+TEST(ClientLog, FollowOfAPodThatIsGoneIsNotFoundAtOnce) {
+  test::TempDir dir;
+  test::FixtureServer server("throttling_server.py", {"--throttle", "0"}, dir);
+  Client client(std::make_shared<Transport>(plain(server.url())));
+  try {
+    client.follow_log("ns", "gone", {"main", "", false}, [](std::string_view) { return true; });
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), 404);
+  }
+  EXPECT_EQ(requests(server).size(), 2u);  // the log, then the pod: no retries
 }
 
 }  // namespace
