@@ -116,7 +116,8 @@ class Client {
                   const std::function<bool(const WatchEvent&)>& handler);
 
   // Follows a container's log line by line until the container ends or `on_line` returns
-  // false; reconnects after a dropped stream without repeating or losing lines.
+  // false; reconnects after a dropped stream without repeating or losing lines. Waits while the
+  // container has not started, or its node's kubelet has not taken the pod in yet.
   void follow_log(const std::string& ns, const std::string& pod, const LogOptions& options,
                   const std::function<bool(std::string_view line)>& on_line);
   std::string read_log(const std::string& ns, const std::string& pod, const std::string& container, long tail_lines = -1);
